@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "sms.core"
+    label = "core"
+    verbose_name = "Records and planned activities"

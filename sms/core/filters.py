@@ -1,0 +1,21 @@
+"""Base FilterSet for records: one per model, shared by the browser lists and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from sms.core.api.serializers import tenant_members
+
+
+class RecordFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
+        )

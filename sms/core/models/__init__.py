@@ -1,0 +1,9 @@
+from .base import Record, ReferenceCounter, TenantManager, TenantModel, TrackedModel, UnscopedManager
+from .collab import Attachment, JournalEntry, LinkType, RecordLink, Visibility, Watcher
+from .planned import IntervalUnit, PlannedActivity, add_interval
+
+__all__ = [
+    "Attachment", "IntervalUnit", "JournalEntry", "LinkType", "PlannedActivity", "Record", "RecordLink",
+    "ReferenceCounter", "TenantManager", "TenantModel", "TrackedModel", "UnscopedManager", "Visibility",
+    "Watcher", "add_interval",
+]
