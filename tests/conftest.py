@@ -1,0 +1,114 @@
+"""Shared fixtures: two tenants and a persona per role, API clients with tokens.
+
+Personas (as in the house style): in tenant A ("acme") one user per role, named
+``acme-<role>``; in tenant B ("globex") ``globex-agent`` and ``globex-admin``, the
+outsiders every isolation test uses.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connections
+from rest_framework.test import APIClient
+
+from sms.tenancy import context
+from sms.tenancy.models import ApiToken, Membership
+from sms.tenancy.roles import Role
+from sms.tenancy.services import add_member, create_tenant
+
+User = get_user_model()
+PASSWORD = "correct-horse-battery-9"
+
+
+def _use_role(user: str, password: str) -> None:
+    for conn in connections.all():
+        conn.close()
+        conn.settings_dict["USER"] = user
+        conn.settings_dict["PASSWORD"] = password
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the owner created and migrated the test database, switch to the app role."""
+    owner = connections["default"].settings_dict["USER"], connections["default"].settings_dict["PASSWORD"]
+    _use_role(settings.SMS_APP_DB_ROLE, settings.SMS_APP_DB_PASSWORD)
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        who, is_super, bypass = cursor.fetchone()
+        assert who == settings.SMS_APP_DB_ROLE and not is_super and not bypass, (who, is_super, bypass)
+    yield
+    _use_role(*owner)
+
+
+@pytest.fixture(autouse=True)
+def _clean_context():
+    context.activate(None, None)
+    yield
+    context.activate(None, None)
+
+
+@pytest.fixture
+def tenant_a(db):
+    return create_tenant("acme", "Acme IT Services")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return create_tenant("globex", "Globex Managed Services")
+
+
+def make_user(username: str, **extra):
+    user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.test", **extra)
+    return user
+
+
+@pytest.fixture
+def personas(tenant_a, tenant_b):
+    """``{role: user}`` in tenant A, plus ``outsider`` (agent in B) and ``outsider_admin``."""
+    people = {}
+    for role in Role.values:
+        user = make_user(f"acme-{role}")
+        add_member(tenant_a, user, [role])
+        people[role] = user
+    people["outsider"] = make_user("globex-agent")
+    add_member(tenant_b, people["outsider"], [Role.AGENT])
+    people["outsider_admin"] = make_user("globex-admin")
+    add_member(tenant_b, people["outsider_admin"], [Role.ADMIN])
+    return people
+
+
+def membership_of(user, tenant) -> Membership:
+    with context.tenant_context(tenant, user):
+        return Membership.objects.get(user=user)
+
+
+def token_client(user, tenant) -> APIClient:
+    with context.tenant_context(tenant, user):
+        _, key = ApiToken.issue(membership_of(user, tenant))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.user = user
+    client.tenant = tenant
+    return client
+
+
+@pytest.fixture
+def api(personas, tenant_a, tenant_b):
+    """``api("agent")`` is a token client of acme-agent in tenant A; outsiders are in B."""
+    cache: dict[str, APIClient] = {}
+
+    def get(who: str) -> APIClient:
+        if who not in cache:
+            tenant = tenant_b if who.startswith("outsider") else tenant_a
+            cache[who] = token_client(personas[who], tenant)
+        return cache[who]
+
+    return get
+
+
+@pytest.fixture
+def in_tenant():
+    """``with in_tenant(tenant, user):`` -- run setup code in a tenant's context."""
+    return context.tenant_context
