@@ -109,8 +109,8 @@ def start_embedded_postgres():
                 os.environ[key] = value
     elapsed = time.monotonic() - started
     how = "created a new cluster" if fresh else "already running" if already else "started"
-    say(f"embedded PostgreSQL in {PGDATA.relative_to(ROOT) if PGDATA.is_relative_to(ROOT) else PGDATA}: "
-        f"{how} in {elapsed:.1f}s")
+    where = PGDATA.relative_to(ROOT) if PGDATA.is_relative_to(ROOT) else PGDATA
+    say(f"embedded PostgreSQL ({where}): {how} in {elapsed:.1f}s")
     if fresh:
         _tune_embedded(server)
     return server

@@ -88,6 +88,8 @@ class TrackedModel(TenantModel):
             self.updated_by = user
         if reason:
             self._change_reason = reason
+        elif self._state.adding and not getattr(self, "_change_reason", None):
+            self._change_reason = "Created"
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | {"updated_at", "updated_by"}

@@ -17,11 +17,14 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from .base import TenantManager, TrackedModel
+
+
+MAX_LEAD_DAYS = 90
 
 
 class IntervalUnit(models.TextChoices):
@@ -73,7 +76,7 @@ class PlannedActivity(TrackedModel):
     )
     next_due = models.DateField(help_text="Due date of the current occurrence.")
     lead_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Dispatch this many days before the due date (e.g. to prepare a review)."
+        default=0, validators=[MaxValueValidator(MAX_LEAD_DAYS)], help_text="Dispatch this many days before the due date (e.g. to prepare a review)."
     )
     last_done_at = models.DateTimeField(null=True, blank=True)
     dispatched_for = models.DateField(

@@ -1,0 +1,122 @@
+"""Celery tasks of the kernel: the planned-activity dispatcher and its worker task.
+
+Tasks that touch tenant data take ``tenant_id`` explicitly; ``TenantTask`` runs them in
+that tenant's context with an acting user, so history rows written by background work
+say who (or which system job) did it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sms.core.models import PlannedActivity
+from sms.core.models.planned import MAX_LEAD_DAYS
+from sms.core.registry import activity_kinds
+from sms.tenancy import context
+from sms.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USERNAME = "sms-system"
+
+
+def system_user():
+    """The account background work acts as when no person asked for it."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "SMS", "last_name": "system", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+class TenantTask(Task):
+    """Base task: ``tenant_id`` (required) and ``user_id`` (optional) keyword arguments
+    set the tenant and acting user for the task's duration."""
+
+    def __call__(self, *args, tenant_id: int, user_id: int | None = None, **kwargs):
+        tenant = Tenant.objects.get(pk=tenant_id)
+        User = get_user_model()
+        user = User.objects.filter(pk=user_id).first() if user_id else system_user()
+        with context.tenant_context(tenant, user):
+            return super().__call__(*args, **kwargs)
+
+
+def claim_due_activities(tenant: Tenant, limit: int = 200) -> list[int]:
+    """Claim the tenant's occurrences that have fallen due and were not yet dispatched.
+
+    Rows are locked with SKIP LOCKED so that two dispatchers never claim the same one;
+    the work is queued only once the claim has committed.
+    """
+    today = timezone.localdate()
+    claimed: list[int] = []
+    with context.tenant_context(tenant, system_user()), transaction.atomic():
+        rows = list(
+            PlannedActivity.objects.active()
+            .filter(next_due__lte=today + dt.timedelta(days=MAX_LEAD_DAYS))
+            .exclude(dispatched_for=F("next_due"))
+            .select_for_update(skip_locked=True)
+            .order_by("next_due")[: limit * 2]
+        )
+        for activity in rows:
+            if activity.dispatch_date > today:
+                continue
+            activity.dispatched_for = activity.next_due
+            activity.save(update_fields=["dispatched_for"], reason="Dispatched: occurrence due")
+            claimed.append(activity.pk)
+            if len(claimed) >= limit:
+                break
+        for pk in claimed:
+            transaction.on_commit(
+                lambda pk=pk: run_planned_activity.delay(pk, tenant_id=tenant.pk)
+            )
+    return claimed
+
+
+@shared_task(name="sms.core.tasks.dispatch_planned_activities")
+def dispatch_planned_activities() -> int:
+    """Once a minute (beat): per active tenant, claim what is due and queue it."""
+    total = 0
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        total += len(claim_due_activities(tenant))
+    return total
+
+
+@shared_task(base=TenantTask, name="sms.core.tasks.run_planned_activity")
+def run_planned_activity(activity_id: int) -> str:
+    """Run the kind's handler; without one, remind the owner that the occurrence is due."""
+    activity = PlannedActivity.objects.select_related("owner").filter(pk=activity_id).first()
+    if activity is None:
+        return "missing"
+    kind = activity_kinds.get(activity.kind)
+    if kind is not None and kind.handler is not None:
+        with transaction.atomic():
+            if kind.handler(activity):
+                activity.complete(reason=f"Completed automatically ({kind.label})")
+                return "completed"
+        return "handled"
+    if activity.owner and activity.owner.email:
+        send_mail(
+            subject=f"[{context.require_tenant().name}] Due {activity.next_due:%Y-%m-%d}: {activity.title}",
+            message=(
+                f"{activity.title} ({kind.label if kind else activity.kind}) is due on "
+                f"{activity.next_due:%Y-%m-%d}.\n\n{activity.description}"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[activity.owner.email],
+            fail_silently=True,
+        )
+        return "reminded"
+    return "no-owner"
