@@ -317,10 +317,12 @@ def _wait_for_port(port: int, children: list[subprocess.Popen], timeout: float =
 
 
 def _stop_children(children: list[subprocess.Popen]) -> None:
+    # SIGTERM to each main process only: celery then stops its pool and beat itself
+    # (a warm shutdown); whatever is left of a process group after 15s is killed.
     for child in children:
         if child.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGTERM)
+                os.kill(child.pid, signal.SIGTERM)
     deadline = time.monotonic() + 15
     for child in children:
         try:
@@ -329,6 +331,8 @@ def _stop_children(children: list[subprocess.Popen]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)  # stragglers of an exited leader
 
 
 class _Stop(Exception):
@@ -469,7 +473,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print(__doc__.split("\n\n")[0].replace("python -m sms.launcher", "./dev"), file=sys.stderr)
+        usage = "\n\n".join(__doc__.split("\n\n")[:2])
+        print(usage.replace("python -m sms.launcher", "./dev"), file=sys.stderr)
         return 2
     os.chdir(ROOT)
     try:

@@ -305,3 +305,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Local runs and tests serve static files straight from static/ (no collectstatic step).
+WHITENOISE_USE_FINDERS = DEBUG or env_bool("SMS_DEV")
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
+
+# Tests create many users; a fast hasher keeps them quick. Never set in production.
+if env_bool("SMS_TEST_FAST_PASSWORD_HASHER"):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -31,8 +31,14 @@ def _use_role(user: str, password: str) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """After the owner created and migrated the test database, switch to the app role."""
+    """After the owner created and migrated the test database, switch to the app role.
+
+    One test-only grant: TRUNCATE, which Django's flush needs between transactional
+    tests. Production never grants it (TRUNCATE ignores row-level security).
+    """
     owner = connections["default"].settings_dict["USER"], connections["default"].settings_dict["PASSWORD"]
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{settings.SMS_APP_DB_ROLE}"')
     _use_role(settings.SMS_APP_DB_ROLE, settings.SMS_APP_DB_PASSWORD)
     with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
         cursor.execute("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")

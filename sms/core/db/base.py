@@ -59,8 +59,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super()._rollback()
 
     def _savepoint_rollback(self, sid):
-        self._rls_applied = _UNSET
-        return super()._savepoint_rollback(sid)
+        # ROLLBACK TO SAVEPOINT itself passes through the guard: reset only afterwards,
+        # or the guard would try set_config inside the aborted transaction.
+        try:
+            return super()._savepoint_rollback(sid)
+        finally:
+            self._rls_applied = _UNSET
 
     def _set_autocommit(self, autocommit):
         self._rls_applied = _UNSET
