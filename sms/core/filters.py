@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from sms.core.api.serializers import tenant_members
+from sms.core.models import PlannedActivity
 
 
 class RecordFilterSet(django_filters.FilterSet):
@@ -19,3 +20,17 @@ class RecordFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(reference__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
         )
+
+
+class PlannedActivityFilterSet(django_filters.FilterSet):
+    """Filters are declared, not generated from Meta.fields: generation reads the model's
+    default manager at class creation, which has no tenant then."""
+
+    kind = django_filters.CharFilter()
+    is_active = django_filters.BooleanFilter()
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
+    due_before = django_filters.DateFilter(field_name="next_due", lookup_expr="lte", label="Due on or before")
+
+    class Meta:
+        model = PlannedActivity
+        fields = ["kind", "is_active", "owner", "due_before"]

@@ -54,6 +54,9 @@ class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(tenant=context.require_tenant())
 
+    def none(self):
+        return super().get_queryset().none()
+
 
 class Membership(models.Model):
     """A user's roles in one tenant.

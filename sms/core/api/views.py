@@ -12,24 +12,34 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from sms.core import services
+from sms.core.filters import PlannedActivityFilterSet
 from sms.core.models import Attachment, JournalEntry, PlannedActivity, RecordLink, Watcher
 from sms.core.workflow import available_transitions, run_transition
 
 from . import serializers as s
 
 
-class TenantModelViewSet(viewsets.ModelViewSet):
-    """CRUD on one tenant-scoped model. The queryset comes from the model's default
-    (tenant-scoped) manager, so another tenant's ids are simply not found (404)."""
+class TenantScopedMixin:
+    """Querysets come from the model's tenant-scoped default manager, so another
+    tenant's ids are simply not found (404). Subclasses override ``scoped_queryset``."""
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no tenant
+            return self.queryset.model.unscoped.none()
+        return self.scoped_queryset()
+
+    def scoped_queryset(self):
+        return self.queryset.model.objects.all()
+
+
+class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    """CRUD on one tenant-scoped model."""
 
     capability_area: str = ""
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
-    def get_queryset(self):
-        return self.queryset.model.objects.all()
 
-
-class RecordViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+class RecordViewSet(TenantScopedMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                     mixins.ListModelMixin, viewsets.GenericViewSet):
     """A record kind's endpoints plus transitions, journal, attachments, links,
     watchers and history. Records are never deleted through the API (clause 4.3.3):
@@ -60,7 +70,7 @@ class RecordViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.U
             "history": f"{area}.view",
         }
 
-    def get_queryset(self):
+    def scoped_queryset(self):
         return self.queryset.model.objects.select_related(*self.select_related)
 
     def perform_create(self, serializer):
@@ -201,7 +211,7 @@ class PlannedActivityViewSet(TenantModelViewSet):
     queryset = PlannedActivity.unscoped.none()
     serializer_class = s.PlannedActivitySerializer
     capability_area = "planned"
-    filterset_fields = ["kind", "is_active", "owner"]
+    filterset_class = PlannedActivityFilterSet
     ordering_fields = ["next_due", "title", "kind"]
     search_fields = ["title", "description"]
 
@@ -213,7 +223,7 @@ class PlannedActivityViewSet(TenantModelViewSet):
             "destroy": "planned.manage", "complete": "planned.complete",
         }
 
-    def get_queryset(self):
+    def scoped_queryset(self):
         qs = PlannedActivity.objects.select_related("owner")
         due = self.request.query_params.get("due")
         if due == "overdue":

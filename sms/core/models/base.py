@@ -24,6 +24,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(tenant_id=context.require_tenant().pk)
 
+    def none(self):
+        # An empty queryset leaks nothing; introspection (schema generation) needs it.
+        return super().get_queryset().none()
+
 
 class UnscopedManager(models.Manager.from_queryset(TenantQuerySet)):
     """No tenant filter. For system work that knows what it does; RLS still applies."""

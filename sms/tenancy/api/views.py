@@ -6,8 +6,11 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from sms.core.api.serializers import UserSummarySerializer
+from sms.core.api.views import TenantScopedMixin
+from sms.tenancy.filters import MembershipFilterSet
 from sms.tenancy.models import ApiToken, Membership
 
+from . import schema  # noqa: F401  (registers the auth schemes)
 from . import serializers as s
 
 
@@ -47,7 +50,7 @@ class MeView(APIView):
         })
 
 
-class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+class MembershipViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                         viewsets.GenericViewSet):
     """Members of the current tenant and their roles; tenant admins change roles."""
 
@@ -57,9 +60,9 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     action_capabilities = {
         "list": "member.view", "retrieve": "member.view", "partial_update": "member.manage",
     }
-    filterset_fields = ["is_active"]
+    filterset_class = MembershipFilterSet
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     ordering_fields = ["user__username", "created_at"]
 
-    def get_queryset(self):
+    def scoped_queryset(self):
         return Membership.objects.select_related("user", "tenant").order_by("user__username")
