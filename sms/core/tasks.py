@@ -46,6 +46,9 @@ class TenantTask(Task):
     """Base task: ``tenant_id`` (required) and ``user_id`` (optional) keyword arguments
     set the tenant and acting user for the task's duration."""
 
+    # The signature check would reject tenant_id/user_id, which __call__ consumes.
+    typing = False
+
     def __call__(self, *args, tenant_id: int, user_id: int | None = None, **kwargs):
         tenant = Tenant.objects.get(pk=tenant_id)
         User = get_user_model()
