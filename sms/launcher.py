@@ -121,8 +121,12 @@ def _owner_connect(server, dbname: str = "postgres"):
 
     info = server.get_postmaster_info()
     return psycopg.connect(
-        host=str(info.socket_dir), port=info.port, user=OWNER_ROLE, dbname=dbname,
-        autocommit=True, connect_timeout=10,
+        host=str(info.socket_dir),
+        port=info.port,
+        user=OWNER_ROLE,
+        dbname=dbname,
+        autocommit=True,
+        connect_timeout=10,
     )
 
 
@@ -152,9 +156,7 @@ def _ensure_role_and_database(server) -> None:
         )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
             conn.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(DB_NAME), sql.Identifier(OWNER_ROLE)
-                )
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(DB_NAME), sql.Identifier(OWNER_ROLE))
             )
             say(f"created database {DB_NAME!r}")
 
@@ -163,8 +165,10 @@ def ensure_database():
     """Make DATABASE_URL and DATABASE_OWNER_URL usable; return the embedded server or None."""
     if os.environ.get("DATABASE_URL"):
         if not os.environ.get("DATABASE_OWNER_URL"):
-            say("DATABASE_OWNER_URL is not set: migrations and test-database creation will "
-                "use DATABASE_URL, which should not own the tables")
+            say(
+                "DATABASE_OWNER_URL is not set: migrations and test-database creation will "
+                "use DATABASE_URL, which should not own the tables"
+            )
         return None
     server = start_embedded_postgres()
     _ensure_role_and_database(server)
@@ -203,9 +207,7 @@ def stop_embedded_postgres(server=None, *, only_if_idle: bool = False) -> None:
             say(f"embedded PostgreSQL left running: {others} other client(s) connected")
             release_server(server)
             return
-    embedded_postgres.pg_ctl(
-        ["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=server.system_user, timeout=60
-    )
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=server.system_user, timeout=60)
     release_server(server)
     say("embedded PostgreSQL stopped")
 
@@ -248,9 +250,25 @@ def ensure_redis() -> str:
         REDIS_DIR.mkdir(parents=True, exist_ok=True)
         port = _free_port()
         subprocess.run(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "yes", "--dir", str(REDIS_DIR),
-             "--pidfile", str(REDIS_DIR / "redis.pid"), "--logfile", str(REDIS_DIR / "redis.log")],
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(REDIS_DIR),
+                "--pidfile",
+                str(REDIS_DIR / "redis.pid"),
+                "--logfile",
+                str(REDIS_DIR / "redis.log"),
+            ],
             check=True,
         )
         deadline = time.monotonic() + 10
@@ -284,7 +302,10 @@ def _manage(*args: str, owner: bool = False, capture: bool = False) -> str:
     else:
         env.pop("SMS_DB_OWNER", None)
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
         stdout=subprocess.PIPE if capture else None,
     )
     if result.returncode:
@@ -371,15 +392,24 @@ def cmd_run(argv: list[str]) -> int:
         env = {k: v for k, v in os.environ.items() if k != "SMS_DB_OWNER"}
         celery_log = LOG_DIR / "celery.log"
         with open(celery_log, "ab") as log:
-            children.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "sms", "worker", "-B", "-l", "info",
-                 "--concurrency", "1"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            ))
-        children.append(subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"],
-            cwd=ROOT, env=env, start_new_session=True,
-        ))
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "sms", "worker", "-B", "-l", "info", "--concurrency", "1"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+            )
+        )
         _wait_for_port(port, children)
         time.sleep(0.5)  # let runserver finish its banner before ours
         rule = "-" * 72
@@ -396,8 +426,10 @@ def cmd_run(argv: list[str]) -> int:
             for child in children:
                 if child.poll() is not None:
                     name = "celery" if "celery" in child.args else "web server"
-                    raise LauncherError(f"the {name} exited unexpectedly ({child.returncode})"
-                                        + (f"; see {celery_log}" if name == "celery" else ""))
+                    raise LauncherError(
+                        f"the {name} exited unexpectedly ({child.returncode})"
+                        + (f"; see {celery_log}" if name == "celery" else "")
+                    )
             time.sleep(0.5)
     except _Stop:
         say("stopping")

@@ -55,6 +55,14 @@ def _clean_context():
     context.activate(None, None)
 
 
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Throttle counters live in the (Redis) cache; each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def tenant_a(db):
     return create_tenant("acme", "Acme IT Services")

@@ -100,7 +100,8 @@ def test_check_rls_fails_for_an_unprotected_tenant_table():
 
 
 def _owner_user() -> str:
-    import dj_database_url
     import os
+
+    import dj_database_url
 
     return dj_database_url.parse(os.environ["DATABASE_OWNER_URL"])["USER"]

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from sms.core.api.errors import validation_detail
-from sms.core.models import Attachment, JournalEntry, LinkType, PlannedActivity, RecordLink, Watcher
+from sms.core.models import Attachment, JournalEntry, PlannedActivity, RecordLink, Watcher
 from sms.core.registry import activity_kinds, kinds
 from sms.tenancy import context
 

@@ -6,12 +6,11 @@ from importlib import import_module
 from django.apps import apps
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from .router import router
 
 from sms.tenancy.api.views import MembershipViewSet, MeView, TokenView
 
+from .router import router
 from .views import PlannedActivityViewSet
-
 
 router.register("members", MembershipViewSet, basename="member")
 router.register("planned-activities", PlannedActivityViewSet, basename="plannedactivity")

@@ -9,8 +9,9 @@ from sms.tenancy.models import Tenant
 
 
 class TenantCommand(BaseCommand):
-    """Subclasses define ``handle_tenant(tenant, **options)``; it runs in the tenant's context, acting as the system user, so
-    every history row the command writes names who did it and why."""
+    """Subclasses define ``handle_tenant(tenant, **options)``; it runs in the tenant's
+    context, acting as the system user, so every history row the command writes names
+    who did it and why."""
 
     change_reason = ""
 

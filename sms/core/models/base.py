@@ -162,12 +162,6 @@ class Record(TrackedModel):
     def __str__(self) -> str:
         return f"{self.reference} {self.title}" if self.reference else self.title
 
-    @classmethod
-    def kind(cls):
-        from sms.core.registry import kinds
-
-        return kinds.for_model(cls)
-
     def save(self, *args, **kwargs):
         if self._state.adding and not self.number:
             kind = self.kind()
@@ -176,3 +170,9 @@ class Record(TrackedModel):
             self.number = ReferenceCounter.allocate(tenant_id, kind.code)
             self.reference = f"{kind.prefix}-{self.number}"
         super().save(*args, **kwargs)
+
+    @classmethod
+    def kind(cls):
+        from sms.core.registry import kinds
+
+        return kinds.for_model(cls)

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from .base import TenantManager, TrackedModel
 
-
 MAX_LEAD_DAYS = 90
 
 
@@ -76,7 +75,9 @@ class PlannedActivity(TrackedModel):
     )
     next_due = models.DateField(help_text="Due date of the current occurrence.")
     lead_days = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(MAX_LEAD_DAYS)], help_text="Dispatch this many days before the due date (e.g. to prepare a review)."
+        default=0,
+        validators=[MaxValueValidator(MAX_LEAD_DAYS)],
+        help_text="Dispatch this many days before the due date (e.g. to prepare a review).",
     )
     last_done_at = models.DateTimeField(null=True, blank=True)
     dispatched_for = models.DateField(
