@@ -9,11 +9,13 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from sms.core.registry import ActivityKind, activity_kinds, kinds
 
+        from .choices import IMPROVEMENT_STATE_COLOURS
         from .models import Improvement
 
         kinds.register(
             code="improvement", model=Improvement, prefix="IMP",
             process="Improvement", clause="4.5.5", api_path="improvements", url_namespace="improvements",
+            state_colours=IMPROVEMENT_STATE_COLOURS,
         )
         for code, label, clause, months, description in (
             ("management_review", "Management review", "4.5.4.3", 6,
@@ -26,3 +28,7 @@ class GovernanceConfig(AppConfig):
              "Assess the risks to the SMS and the services."),
         ):
             activity_kinds.register(ActivityKind(code, label, clause, description, default_interval_months=months))
+
+        from . import panels
+
+        panels.register()

@@ -46,6 +46,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         assert who == settings.SMS_APP_DB_ROLE and not is_super and not bypass, (who, is_super, bypass)
     yield
     _use_role(*owner)
+    # The live server's request threads are daemons that may still hold an idle
+    # connection (browser keep-alive) when the session ends; end them so the test
+    # database can be dropped.
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = %s",
+            [settings.SMS_APP_DB_ROLE],
+        )
+    connections["default"].close()
 
 
 @pytest.fixture(autouse=True)

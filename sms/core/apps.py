@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "sms.core"
     label = "core"
     verbose_name = "Records and planned activities"
+
+    def ready(self) -> None:
+        from . import panels
+
+        panels.register()

@@ -1,6 +1,7 @@
 """Base FilterSet for records: one per model, shared by the browser lists and the API."""
 
 import django_filters
+from django.core.validators import RegexValidator
 from django.db.models import Q
 
 from sms.core.api.serializers import tenant_members
@@ -30,7 +31,17 @@ class PlannedActivityFilterSet(django_filters.FilterSet):
     is_active = django_filters.BooleanFilter()
     owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
     due_before = django_filters.DateFilter(field_name="next_due", lookup_expr="lte", label="Due on or before")
+    due = django_filters.CharFilter(
+        method="filter_due", label="Due",
+        help_text="'overdue', or a number of days from today.",
+        validators=[RegexValidator(r"^(overdue|\d{1,4})$", "Use 'overdue' or a number of days.")],
+    )
 
     class Meta:
         model = PlannedActivity
-        fields = ["kind", "is_active", "owner", "due_before"]
+        fields = ["kind", "is_active", "owner", "due_before", "due"]
+
+    def filter_due(self, queryset, name, value):
+        if value == "overdue":
+            return queryset.overdue()
+        return queryset.due_within(int(value))

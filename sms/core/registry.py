@@ -24,6 +24,11 @@ class RecordKind:
     clause: str  # ISO/IEC 20000-1:2011 clause, e.g. "8.1"
     api_path: str = ""  # plural path under /api/v1/, e.g. "incidents"
     url_namespace: str = ""  # browser URL namespace, e.g. "improvements"
+    # state value -> colour name (see static/css/sms.css .badge-<colour>); from the app's choices.py
+    state_colours: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def colour(self, state: str) -> str:
+        return self.state_colours.get(state, "grey")
 
     @property
     def label(self) -> str:
@@ -40,12 +45,14 @@ class KindRegistry:
         self._by_model: dict[type, RecordKind] = {}
 
     def register(self, code: str, model: type[models.Model], prefix: str, process: str, clause: str,
-                 api_path: str = "", url_namespace: str = "") -> RecordKind:
+                 api_path: str = "", url_namespace: str = "",
+                 state_colours: dict[str, str] | None = None) -> RecordKind:
         if code in self._by_code and self._by_code[code].model is not model:
             raise ValueError(f"Record kind {code!r} is already registered")
         if any(k.prefix == prefix and k.code != code for k in self._by_code.values()):
             raise ValueError(f"Reference prefix {prefix!r} is already used")
-        kind = RecordKind(code, model, prefix, process, clause, api_path or f"{code}s", url_namespace)
+        kind = RecordKind(code, model, prefix, process, clause, api_path or f"{code}s", url_namespace,
+                          dict(state_colours or {}))
         self._by_code[code] = kind
         self._by_model[model] = kind
         return kind
@@ -61,6 +68,9 @@ class KindRegistry:
 
     def __iter__(self) -> Iterator[RecordKind]:
         return iter(sorted(self._by_code.values(), key=lambda k: k.code))
+
+    def find(self, code: str) -> RecordKind | None:
+        return self._by_code.get(code)
 
     def __len__(self) -> int:
         return len(self._by_code)
@@ -102,3 +112,67 @@ class ActivityKindRegistry:
 
 
 activity_kinds = ActivityKindRegistry()
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the browser's navigation, shown to members holding ``capability``."""
+
+    section: str  # heading it is grouped under, e.g. "Resolution", "Management system"
+    label: str
+    url_name: str  # resolved with the tenant slug as its only argument
+    capability: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A box on a member's home page.
+
+    ``roles`` says whose home shows it; ``capability`` must also be held. ``context``
+    builds the template's context from the request, in the tenant's context; it must do
+    a fixed, small number of queries (the home page is everyone's landing page).
+    """
+
+    code: str
+    title: str
+    template: str
+    roles: tuple[str, ...]
+    capability: str
+    context: Callable[[Any], dict]
+    order: int = 100
+
+
+class ShellRegistry:
+    """Navigation entries and home-page panels contributed by the apps."""
+
+    def __init__(self) -> None:
+        self.nav: dict[str, NavEntry] = {}
+        self.panels: dict[str, HomePanel] = {}
+
+    def add_nav(self, entry: NavEntry) -> NavEntry:
+        self.nav[entry.url_name] = entry
+        return entry
+
+    def add_panel(self, panel: HomePanel) -> HomePanel:
+        self.panels[panel.code] = panel
+        return panel
+
+    def nav_for(self, membership) -> list[tuple[str, list[NavEntry]]]:
+        sections: dict[str, list[NavEntry]] = {}
+        for entry in sorted(self.nav.values(), key=lambda e: (e.order, e.label)):
+            if membership is not None and membership.can(entry.capability):
+                sections.setdefault(entry.section, []).append(entry)
+        return list(sections.items())
+
+    def panels_for(self, membership) -> list[HomePanel]:
+        if membership is None:
+            return []
+        roles = set(membership.roles)
+        return [
+            p for p in sorted(self.panels.values(), key=lambda p: (p.order, p.code))
+            if roles.intersection(p.roles) and (not p.capability or membership.can(p.capability))
+        ]
+
+
+shell = ShellRegistry()

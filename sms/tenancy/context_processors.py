@@ -1,3 +1,5 @@
+from sms.core.registry import shell
+
 from .models import Membership
 from .roles import has_capability
 
@@ -28,5 +30,7 @@ def tenancy(request):
         "tenant": tenant,
         "membership": membership,
         "memberships": memberships,
+        "other_memberships": [m for m in memberships if tenant is None or m.tenant_id != tenant.pk],
         "can": _Capabilities(membership.roles if membership else ()),
+        "nav_sections": shell.nav_for(membership) if tenant is not None else [],
     }

@@ -109,6 +109,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         model = JournalEntry
         fields = ["id", "body", "visibility", "author", "created_at"]
         read_only_fields = ["author", "created_at"]
+        extra_kwargs = {"body": {"error_messages": {"blank": "Write something."}}}
 
     def validate_body(self, value: str) -> str:
         if not value.strip():

@@ -224,13 +224,7 @@ class PlannedActivityViewSet(TenantModelViewSet):
         }
 
     def scoped_queryset(self):
-        qs = PlannedActivity.objects.select_related("owner")
-        due = self.request.query_params.get("due")
-        if due == "overdue":
-            qs = qs.overdue()
-        elif due and due.isdigit():
-            qs = qs.due_within(int(due))
-        return qs
+        return PlannedActivity.objects.select_related("owner")
 
     def perform_destroy(self, instance):
         # Planned activities are evidence of the planning itself: deactivate, keep history.
