@@ -1,6 +1,6 @@
 import django_filters
 
-from sms.core.filters import RecordFilterSet
+from sms.core.filters import DATE, RecordFilterSet
 
 from .choices import ImprovementSource, ImprovementState, ImprovementType, Priority
 from .models import Improvement
@@ -11,7 +11,9 @@ class ImprovementFilterSet(RecordFilterSet):
     improvement_type = django_filters.ChoiceFilter(choices=ImprovementType.choices, label="Type")
     source = django_filters.ChoiceFilter(choices=ImprovementSource.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label="Due on or before")
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label="Due on or before", widget=DATE
+    )
 
     class Meta:
         model = Improvement

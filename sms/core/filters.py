@@ -1,18 +1,26 @@
 """Base FilterSet for records: one per model, shared by the browser lists and the API."""
 
 import django_filters
+from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Q
 
 from sms.core.api.serializers import tenant_members
 from sms.core.models import PlannedActivity
 
+# Browsers show a date picker; the API accepts the same ISO dates.
+DATE = forms.DateInput(attrs={"type": "date"})
+
 
 class RecordFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
-    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members(), empty_label="Anyone")
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created until", widget=DATE
+    )
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -29,8 +37,10 @@ class PlannedActivityFilterSet(django_filters.FilterSet):
 
     kind = django_filters.CharFilter()
     is_active = django_filters.BooleanFilter()
-    owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
-    due_before = django_filters.DateFilter(field_name="next_due", lookup_expr="lte", label="Due on or before")
+    owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members(), empty_label="Anyone")
+    due_before = django_filters.DateFilter(
+        field_name="next_due", lookup_expr="lte", label="Due on or before", widget=DATE
+    )
     due = django_filters.CharFilter(
         method="filter_due", label="Due",
         help_text="'overdue', or a number of days from today.",
