@@ -10,7 +10,9 @@ import factory
 from django.contrib.contenttypes.models import ContentType
 
 from governance.models import Improvement
+from sms.cmdb.models import Baseline, CIType, ConfigurationItem, Relationship, Service
 from sms.core.models import JournalEntry, PlannedActivity
+from sms.parties.models import Contact, Party
 from sms.tenancy.models import Membership
 
 
@@ -49,8 +51,110 @@ class JournalEntryFactory(factory.django.DjangoModelFactory):
         return super()._create(model_class, *args, **kwargs)
 
 
+class PartyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Party
+
+    name = factory.Sequence(lambda n: f"Customer {n} Ltd")
+    party_type = "customer"
+    description = "Retail customer buying the web shop service."
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    party = factory.SubFactory(PartyFactory)
+    name = factory.Sequence(lambda n: f"Contact person {n}")
+    job_title = "Service manager"
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class CITypeFactory(factory.django.DjangoModelFactory):
+    """A server-like type: one required integer attribute, every relationship kind."""
+
+    class Meta:
+        model = CIType
+
+    name = factory.Sequence(lambda n: f"Server type {n}")
+    code = factory.Sequence(lambda n: f"server_type_{n}")
+    description = "A physical or virtual server."
+    attribute_schema = factory.LazyFunction(
+        lambda: [
+            {"name": "ram_gb", "label": "Memory (GB)", "type": "integer", "required": True},
+            {
+                "name": "os",
+                "label": "Operating system",
+                "type": "choice",
+                "required": False,
+                "choices": ["Linux", "Windows"],
+            },
+        ]
+    )
+    allowed_relationships = factory.LazyFunction(
+        lambda: ["connected_to", "depends_on", "hosted_on", "licensed_by", "part_of", "runs_on", "uses"]
+    )
+    under_change_control = False
+
+
+class ConfigurationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConfigurationItem
+
+    ci_type = factory.SubFactory(CITypeFactory)
+    title = factory.Sequence(lambda n: f"srv-{n:04d}")
+    description = "Application server."
+    state = "live"
+    version = "1.0"
+    location = "DC1 rack 4"
+    attributes = factory.LazyFunction(lambda: {"ram_gb": 16})
+
+
+class RelationshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Relationship
+
+    source = factory.SubFactory(ConfigurationItemFactory)
+    kind = "depends_on"
+    target = factory.SubFactory(ConfigurationItemFactory, ci_type=factory.SelfAttribute("..source.ci_type"))
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    title = factory.Sequence(lambda n: f"Service {n}")
+    description = "A service in the catalogue."
+    state = "live"
+    hours_of_service = "Mon-Fri 08:00-18:00"
+
+
+def _service(people):
+    from sms.cmdb.services import set_service_links
+
+    service = ServiceFactory(owner=people["process_owner"])
+    set_service_links(service, customers=[PartyFactory()], components=[ConfigurationItemFactory()])
+    return service
+
+
+def _baseline(people):
+    from sms.cmdb.services import take_baseline
+
+    ci = ConfigurationItemFactory()
+    RelationshipFactory(source=ci)
+    return take_baseline(f"Baseline of {ci.reference}", by=people["process_owner"], scope={"cis": [ci.pk]})
+
+
 def _membership(people):
-    return Membership.objects.get(user=people["agent"])
+    """A new member (agent) of the current tenant, with a user of their own."""
+    from django.contrib.auth import get_user_model
+
+    from sms.tenancy import context
+    from sms.tenancy.services import add_member
+
+    n = Membership.objects.count()
+    user = get_user_model().objects.create_user(f"member-{context.current_tenant_id()}-{n}", password=None)
+    return add_member(context.require_tenant(), user, ["agent"])
 
 
 # model -> callable(people) creating one object in the current tenant context.
@@ -58,4 +162,11 @@ SAMPLE_OBJECTS = {
     Improvement: lambda people: ImprovementFactory(owner=people["process_owner"], created_by=people["agent"]),
     PlannedActivity: lambda people: PlannedActivityFactory(owner=people["process_owner"]),
     Membership: _membership,
+    Party: lambda people: PartyFactory(relationship_manager=people["process_owner"]),
+    Contact: lambda people: ContactFactory(),
+    CIType: lambda people: CITypeFactory(),
+    ConfigurationItem: lambda people: ConfigurationItemFactory(owner=people["process_owner"]),
+    Relationship: lambda people: RelationshipFactory(),
+    Service: _service,
+    Baseline: _baseline,
 }

@@ -1,0 +1,16 @@
+from .baselines import Baseline, ImmutableError
+from .catalogue import Service, ServiceComponent, ServiceCustomer, ServiceDependency
+from .items import ConfigurationItem, Relationship
+from .types import CIType
+
+__all__ = [
+    "Baseline",
+    "CIType",
+    "ConfigurationItem",
+    "ImmutableError",
+    "Relationship",
+    "Service",
+    "ServiceComponent",
+    "ServiceCustomer",
+    "ServiceDependency",
+]

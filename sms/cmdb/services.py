@@ -1,0 +1,486 @@
+"""CMDB operations shared by the API, the browser, tasks and other process apps.
+
+- ``ensure_default_ci_types``: the documented CI types a tenant starts with;
+- ``set_service_links``: customers, components and dependencies of a service, with history;
+- ``impact``: what depends on a CI or service and what it depends on (recursive CTE);
+- ``take_baseline`` / ``diff_baseline``: configuration baselines and their comparison.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from django.db import connection, transaction
+from django.db.models import Prefetch
+
+from sms.tenancy import context
+
+from .choices import RELATIONSHIP_INVERSE_LABELS, CIState, ImpactDirection, RelationshipKind
+from .defaults import DEFAULT_CI_TYPES
+from .models import (
+    Baseline,
+    CIType,
+    ConfigurationItem,
+    Relationship,
+    Service,
+    ServiceComponent,
+    ServiceCustomer,
+    ServiceDependency,
+)
+
+# --- CI types ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_default_ci_types(tenant) -> list[CIType]:
+    """Create the default CI types the tenant lacks (matched by code); existing types,
+    which the tenant's administrators may have tailored, are left as they are."""
+    with context.tenant_context(tenant):
+        existing = {t.code: t for t in CIType.objects.all()}
+        result = []
+        for spec in DEFAULT_CI_TYPES:
+            ci_type = existing.get(spec["code"])
+            if ci_type is None:
+                ci_type = CIType(**spec)
+                ci_type.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+                ci_type.save(reason="Default CI type")
+            result.append(ci_type)
+        return result
+
+
+# --- service catalogue -----------------------------------------------------------------------
+
+_SERVICE_LINKS = {
+    "customers": (ServiceCustomer, "party"),
+    "components": (ServiceComponent, "ci"),
+    "depends_on": (ServiceDependency, "depends_on"),
+}
+
+
+@transaction.atomic
+def set_service_links(
+    service: Service,
+    *,
+    by=None,
+    reason: str = "",
+    customers: Iterable | None = None,
+    components: Iterable | None = None,
+    depends_on: Iterable | None = None,
+) -> bool:
+    """Make the service's customers, components and dependencies exactly those given
+    (``None`` leaves a list as it is). Rows are created and deleted one by one, so each
+    addition and removal is in the history with who and why. True if anything changed."""
+    changed = False
+    for name, wanted in (("customers", customers), ("components", components), ("depends_on", depends_on)):
+        if wanted is None:
+            continue
+        model, fk = _SERVICE_LINKS[name]
+        wanted_ids = {getattr(obj, "pk", obj) for obj in wanted}
+        current = {getattr(link, f"{fk}_id"): link for link in model.objects.filter(service=service)}
+        for pk in sorted(wanted_ids - current.keys()):
+            link = model(service=service, **{f"{fk}_id": pk})
+            link._history_user = by
+            link.save(reason=reason or f"Added to {service.reference}")
+            changed = True
+        for pk in sorted(current.keys() - wanted_ids):
+            link = current[pk]
+            link._history_user = by
+            link._change_reason = reason or f"Removed from {service.reference}"
+            link.delete()
+            changed = True
+    return changed
+
+
+# --- impact analysis ---------------------------------------------------------------------------
+
+# One step of the walk from node ``w`` to its neighbours, per direction. Every branch
+# filters on the tenant (RLS enforces it too) and is served by a tenant-first index.
+# Each branch returns the neighbour and the edge as recorded (from, to, kind) for drawing.
+_STEPS = {
+    # Who needs w: what fails when w fails.
+    ImpactDirection.DOWN: """
+        SELECT 'c'::text AS node_kind, r.source_id AS node_id, r.kind::text AS via,
+               'c:' || r.source_id AS edge_from, 'c:' || r.target_id AS edge_to
+          FROM cmdb_relationship r
+         WHERE w.node_kind = 'c' AND r.tenant_id = %(tenant)s AND r.target_id = w.node_id AND r.kind <> 'part_of'
+        UNION ALL
+        SELECT 'c', r.target_id, r.kind, 'c:' || r.source_id, 'c:' || r.target_id
+          FROM cmdb_relationship r
+         WHERE w.node_kind = 'c' AND r.tenant_id = %(tenant)s AND r.source_id = w.node_id AND r.kind = 'part_of'
+        UNION ALL
+        SELECT 's', sc.service_id, 'component', 's:' || sc.service_id, 'c:' || sc.ci_id
+          FROM cmdb_servicecomponent sc
+         WHERE w.node_kind = 'c' AND sc.tenant_id = %(tenant)s AND sc.ci_id = w.node_id
+        UNION ALL
+        SELECT 's', sd.service_id, 'service_dependency', 's:' || sd.service_id, 's:' || sd.depends_on_id
+          FROM cmdb_servicedependency sd
+         WHERE w.node_kind = 's' AND sd.tenant_id = %(tenant)s AND sd.depends_on_id = w.node_id
+    """,
+    # What w needs: what can make w fail.
+    ImpactDirection.UP: """
+        SELECT 'c'::text AS node_kind, r.target_id AS node_id, r.kind::text AS via,
+               'c:' || r.source_id AS edge_from, 'c:' || r.target_id AS edge_to
+          FROM cmdb_relationship r
+         WHERE w.node_kind = 'c' AND r.tenant_id = %(tenant)s AND r.source_id = w.node_id AND r.kind <> 'part_of'
+        UNION ALL
+        SELECT 'c', r.source_id, r.kind, 'c:' || r.source_id, 'c:' || r.target_id
+          FROM cmdb_relationship r
+         WHERE w.node_kind = 'c' AND r.tenant_id = %(tenant)s AND r.target_id = w.node_id AND r.kind = 'part_of'
+        UNION ALL
+        SELECT 'c', sc.ci_id, 'component', 's:' || sc.service_id, 'c:' || sc.ci_id
+          FROM cmdb_servicecomponent sc
+         WHERE w.node_kind = 's' AND sc.tenant_id = %(tenant)s AND sc.service_id = w.node_id
+        UNION ALL
+        SELECT 's', sd.depends_on_id, 'service_dependency', 's:' || sd.service_id, 's:' || sd.depends_on_id
+          FROM cmdb_servicedependency sd
+         WHERE w.node_kind = 's' AND sd.tenant_id = %(tenant)s AND sd.service_id = w.node_id
+    """,
+}
+
+# The path array makes the walk cycle-safe: a node already on the path is not entered
+# again. DISTINCT ON in the recursive term keeps one row per node and level, so converging
+# paths cannot multiply the rows: a level holds at most one row per node, and the whole
+# walk at most (nodes x depth). The final DISTINCT ON keeps each node at its least depth.
+_WALK_SQL = """
+WITH RECURSIVE walk(node_kind, node_id, depth, path, via, edge_from, edge_to) AS (
+    SELECT %(origin_kind)s::text, %(origin_id)s::bigint, 0, ARRAY[%(origin_key)s::text], NULL::text, NULL::text,
+           NULL::text
+    UNION ALL
+    SELECT DISTINCT ON (n.node_kind, n.node_id)
+           n.node_kind, n.node_id, w.depth + 1, w.path || (n.node_kind || ':' || n.node_id), n.via, n.edge_from,
+           n.edge_to
+      FROM walk w
+      CROSS JOIN LATERAL ({steps}) n
+     WHERE w.depth < %(depth)s AND NOT (n.node_kind || ':' || n.node_id) = ANY (w.path)
+)
+SELECT DISTINCT ON (node_kind, node_id) node_kind, node_id, depth, path, via, edge_from, edge_to
+  FROM walk
+ WHERE depth > 0
+ ORDER BY node_kind, node_id, depth
+"""
+
+MAX_IMPACT_DEPTH = 30
+DEFAULT_IMPACT_DEPTH = 10
+_VIA_LABELS = {
+    **{k.value: k.label for k in RelationshipKind},
+    "component": "has component",
+    "service_dependency": "depends on",
+}
+
+
+@dataclass
+class ImpactNode:
+    kind: Literal["ci", "service"]
+    id: int
+    reference: str
+    title: str
+    type: str
+    state: str
+    state_label: str
+    direction: str
+    depth: int
+    path: list[str]
+    via: str
+    via_label: str
+    edge: dict[str, str]
+
+
+@dataclass
+class ImpactResult:
+    origin: dict[str, Any]
+    direction: str
+    depth: int
+    nodes: list[ImpactNode] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "direction": self.direction,
+            "depth": self.depth,
+            "count": len(self.nodes),
+            "nodes": [asdict(n) for n in self.nodes],
+        }
+
+
+def _node_key(obj) -> str:
+    return f"{'s' if isinstance(obj, Service) else 'c'}:{obj.pk}"
+
+
+def _walk(origin, direction: str, depth: int, tenant_id: int) -> list[tuple]:
+    kind = "s" if isinstance(origin, Service) else "c"
+    params = {
+        "tenant": tenant_id,
+        "origin_kind": kind,
+        "origin_id": origin.pk,
+        "origin_key": _node_key(origin),
+        "depth": depth,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_WALK_SQL.format(steps=_STEPS[direction]), params)
+        return cursor.fetchall()
+
+
+def impact(
+    node: ConfigurationItem | Service, direction: str = ImpactDirection.DOWN, depth: int = DEFAULT_IMPACT_DEPTH
+) -> ImpactResult:
+    """Everything downstream of ``node`` (what depends on it: what a failure or change of
+    it affects), upstream (what it depends on), or both, up to ``depth`` steps.
+
+    Computed in one recursive query per direction; relationship cycles are safe. Each
+    node comes once per direction, at its least depth, with one shortest path from the
+    origin (as references) and the edge it was reached through.
+    """
+    direction = ImpactDirection(direction)
+    if not 1 <= depth <= MAX_IMPACT_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_IMPACT_DEPTH}")
+    tenant_id = context.require_tenant().pk
+    if node.tenant_id != tenant_id:
+        raise context.NoTenantError("The node belongs to another tenant.")
+    directions = [ImpactDirection.DOWN, ImpactDirection.UP] if direction == ImpactDirection.BOTH else [direction]
+    rows = [(d, row) for d in directions for row in _walk(node, d, depth, tenant_id)]
+
+    ci_ids = {row[1] for _, row in rows if row[0] == "c"}
+    service_ids = {row[1] for _, row in rows if row[0] == "s"}
+    objects: dict[str, Any] = {_node_key(node): node}
+    for ci in ConfigurationItem.objects.filter(pk__in=ci_ids).select_related("ci_type"):
+        objects[f"c:{ci.pk}"] = ci
+    for service in Service.objects.filter(pk__in=service_ids):
+        objects[f"s:{service.pk}"] = service
+
+    def ref(key: str) -> str:
+        obj = objects.get(key)
+        return obj.reference if obj is not None else key
+
+    result = ImpactResult(origin=_describe(node), direction=direction.value, depth=depth)
+    for d, (node_kind, node_id, level, path, via, edge_from, edge_to) in rows:
+        obj = objects.get(f"{node_kind}:{node_id}")
+        if obj is None:  # not visible in this tenant: RLS and the managers agree, skip it
+            continue
+        info = _describe(obj)
+        result.nodes.append(
+            ImpactNode(
+                kind=info["kind"],
+                id=obj.pk,
+                reference=obj.reference,
+                title=obj.title,
+                type=info["type"],
+                state=obj.state,
+                state_label=obj.get_state_display(),
+                direction=d.value,
+                depth=level,
+                path=[ref(k) for k in path],
+                via=via,
+                via_label=_VIA_LABELS.get(via, via),
+                edge={"from": ref(edge_from), "to": ref(edge_to), "kind": via},
+            )
+        )
+    result.nodes.sort(key=lambda n: (n.direction, n.depth, n.kind, n.reference))
+    return result
+
+
+def _describe(obj) -> dict[str, Any]:
+    if isinstance(obj, Service):
+        return {
+            "kind": "service",
+            "id": obj.pk,
+            "reference": obj.reference,
+            "title": obj.title,
+            "type": "Service",
+            "state": obj.state,
+        }
+    return {
+        "kind": "ci",
+        "id": obj.pk,
+        "reference": obj.reference,
+        "title": obj.title,
+        "type": obj.ci_type.name,
+        "state": obj.state,
+    }
+
+
+# --- baselines ----------------------------------------------------------------------------------
+
+
+def resolve_scope(scope: dict) -> list[int]:
+    """The ids of the CIs a baseline scope covers, in the current CMDB.
+
+    ``scope`` may name ``cis``, ``services`` (their components and, with
+    ``include_dependencies``, everything they depend on), and ``ci_types``. An empty
+    scope is the whole CMDB except disposed CIs.
+    """
+    ids: set[int] = set()
+    cis = list(scope.get("cis") or [])
+    services = list(scope.get("services") or [])
+    types = list(scope.get("ci_types") or [])
+    with_deps = bool(scope.get("include_dependencies"))
+    live_cis = ConfigurationItem.objects.exclude(state=CIState.DISPOSED)
+    if not (cis or services or types):
+        return list(live_cis.values_list("pk", flat=True))
+    ids.update(ConfigurationItem.objects.filter(pk__in=cis).values_list("pk", flat=True))
+    if types:
+        ids.update(live_cis.filter(ci_type__in=types).values_list("pk", flat=True))
+    for service in Service.objects.filter(pk__in=services):
+        if with_deps:
+            ids.update(n.id for n in impact(service, ImpactDirection.UP, MAX_IMPACT_DEPTH).nodes if n.kind == "ci")
+        else:
+            ids.update(service.component_links.values_list("ci_id", flat=True))
+    if with_deps and cis:
+        for ci in ConfigurationItem.objects.filter(pk__in=cis).select_related("ci_type"):
+            ids.update(n.id for n in impact(ci, ImpactDirection.UP, MAX_IMPACT_DEPTH).nodes if n.kind == "ci")
+    return sorted(ids)
+
+
+def _money(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _date(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def ci_snapshot(ci: ConfigurationItem) -> dict[str, Any]:
+    """The recorded state of one CI: its fields, attributes and relationships. Expects
+    ``outgoing`` (with targets), ``services``, ``ci_type``, ``owner`` and ``supplier``
+    to be loaded, as ``snapshot`` does."""
+    return {
+        "reference": ci.reference,
+        "title": ci.title,
+        "description": ci.description,
+        "type": ci.ci_type.code,
+        "state": ci.state,
+        "version": ci.version,
+        "location": ci.location,
+        "owner": ci.owner.username if ci.owner_id else None,
+        "attributes": dict(sorted((ci.attributes or {}).items())),
+        "serial_number": ci.serial_number,
+        "asset_tag": ci.asset_tag,
+        "supplier": ci.supplier.name if ci.supplier_id else None,
+        "purchase_cost": _money(ci.purchase_cost),
+        "currency": ci.currency,
+        "purchase_date": _date(ci.purchase_date),
+        "warranty_expires": _date(ci.warranty_expires),
+        "cost_centre": ci.cost_centre,
+        "master_copy_location": ci.master_copy_location,
+        "master_copy_sha256": ci.master_copy_sha256,
+        "last_change_reference": ci.last_change_reference,
+        "relationships": sorted(f"{r.kind} {r.target.reference}" for r in ci.outgoing.all()),
+        "services": sorted(s.reference for s in ci.services.all()),
+    }
+
+
+def snapshot(ci_ids: Iterable[int]) -> dict[str, dict]:
+    """Snapshots of the given CIs keyed by reference, in a fixed number of queries."""
+    qs = (
+        ConfigurationItem.objects.filter(pk__in=list(ci_ids))
+        .select_related("ci_type", "owner", "supplier")
+        .prefetch_related(
+            Prefetch("outgoing", queryset=Relationship.objects.select_related("target")),
+            "services",
+        )
+        .order_by("number")
+    )
+    return {ci.reference: ci_snapshot(ci) for ci in qs}
+
+
+def _checksum(items: dict) -> str:
+    canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def verify_baseline(baseline: Baseline) -> bool:
+    """True if the stored snapshot is still the one whose checksum was recorded."""
+    return _checksum(baseline.items) == baseline.sha256
+
+
+@transaction.atomic
+def take_baseline(name: str, *, by=None, description: str = "", scope: dict | None = None) -> Baseline:
+    """Record a configuration baseline of the CIs ``scope`` covers (see ``resolve_scope``).
+
+    The release app calls this before a deployment into the live environment (9.1).
+    """
+    scope = {k: v for k, v in (scope or {}).items() if v}
+    items = snapshot(resolve_scope(scope))
+    baseline = Baseline(
+        name=name.strip(),
+        description=description,
+        scope=scope,
+        items=items,
+        item_count=len(items),
+        sha256=_checksum(items),
+        taken_by=by if by is not None else context.get_current_user(),
+    )
+    baseline.save()
+    return baseline
+
+
+def _ref_key(reference: str) -> tuple[str, int]:
+    prefix, _, number = reference.partition("-")
+    return (prefix, int(number) if number.isdigit() else 0)
+
+
+def _field_changes(old: dict, new: dict) -> list[dict]:
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        if name in ("attributes", "relationships", "services"):
+            continue
+        if old.get(name) != new.get(name):
+            changes.append({"field": name, "old": old.get(name), "new": new.get(name)})
+    old_attrs, new_attrs = old.get("attributes") or {}, new.get("attributes") or {}
+    for name in sorted(set(old_attrs) | set(new_attrs)):
+        if old_attrs.get(name) != new_attrs.get(name):
+            changes.append({"field": f"attributes.{name}", "old": old_attrs.get(name), "new": new_attrs.get(name)})
+    for name in ("relationships", "services"):
+        before, after = set(old.get(name) or []), set(new.get(name) or [])
+        for gone in sorted(before - after):
+            changes.append({"field": name, "old": gone, "new": None})
+        for came in sorted(after - before):
+            changes.append({"field": name, "old": None, "new": came})
+    return changes
+
+
+def diff_items(old: dict[str, dict], new: dict[str, dict]) -> dict[str, Any]:
+    """Added, removed and changed CIs between two snapshots, with field-level changes."""
+
+    def brief(item: dict) -> dict:
+        return {"reference": item["reference"], "title": item["title"], "type": item["type"], "state": item["state"]}
+
+    added = [brief(new[r]) for r in sorted(new.keys() - old.keys(), key=_ref_key)]
+    removed = [brief(old[r]) for r in sorted(old.keys() - new.keys(), key=_ref_key)]
+    changed, unchanged = [], 0
+    for reference in sorted(old.keys() & new.keys(), key=_ref_key):
+        changes = _field_changes(old[reference], new[reference])
+        if changes:
+            changed.append({**brief(new[reference]), "changes": changes})
+        else:
+            unchanged += 1
+    return {"added": added, "removed": removed, "changed": changed, "unchanged": unchanged}
+
+
+def describe_baseline(baseline: Baseline) -> dict[str, Any]:
+    return {
+        "id": baseline.pk,
+        "name": baseline.name,
+        "taken_at": baseline.taken_at.isoformat(),
+        "item_count": baseline.item_count,
+    }
+
+
+def diff_baseline(baseline: Baseline, against: Baseline | None = None) -> dict[str, Any]:
+    """Compare ``baseline`` with another baseline, or (``against=None``) with the current
+    CMDB over the same scope. Changes read from ``baseline`` to ``against``."""
+    if against is None:
+        current = snapshot(resolve_scope(baseline.scope or {}))
+        target = {"current": True, "item_count": len(current)}
+    else:
+        current = against.items
+        target = describe_baseline(against)
+    return {"from": describe_baseline(baseline), "to": target, **diff_items(baseline.items, current)}
+
+
+def relationship_label(relationship: Relationship, *, inverse: bool = False) -> str:
+    kind = RelationshipKind(relationship.kind)
+    return RELATIONSHIP_INVERSE_LABELS[kind] if inverse else kind.label
