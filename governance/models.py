@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from sms.core.models import Record
+from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
 from .choices import ImprovementSource, ImprovementState, ImprovementType, Priority, TargetDimension
@@ -57,6 +58,7 @@ class Improvement(WorkflowModel, Record):
         verbose_name = "improvement"
         indexes = [
             models.Index(fields=["tenant", "state", "-number"], name="gov_improvement_state_idx"),
+            search_index("gov_improvement_search_idx", "title", "description"),
         ]
 
     @transition(source=S.PROPOSED, target=S.APPROVED, label="Approve", capability="improvement.approve",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("t/<slug:tenant_slug>/", pages.HomeView.as_view(), name="home"),
     path("t/<slug:tenant_slug>/members/", pages.MembersView.as_view(), name="members"),
+    path("t/<slug:tenant_slug>/search/", pages.SearchView.as_view(), name="search"),
     path("t/<slug:tenant_slug>/planned/", pages.PlannedListView.as_view(), name="planned"),
     path("t/<slug:tenant_slug>/planned/new/", pages.PlannedCreateView.as_view(), name="planned-create"),
     path("t/<slug:tenant_slug>/planned/<int:pk>/edit/", pages.PlannedUpdateView.as_view(), name="planned-edit"),

@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from sms.tenancy.api.views import MembershipViewSet, MeView, TokenView
 
 from .router import router
-from .views import PlannedActivityViewSet
+from .views import PlannedActivityViewSet, SearchView
 
 router.register("members", MembershipViewSet, basename="member")
 router.register("planned-activities", PlannedActivityViewSet, basename="plannedactivity")
@@ -26,6 +26,7 @@ for config in apps.get_app_configs():
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("search/", SearchView.as_view(), name="api-search"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,

@@ -10,10 +10,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from sms.core import services
 from sms.core.filters import PlannedActivityFilterSet
 from sms.core.models import Attachment, JournalEntry, PlannedActivity, RecordLink, Watcher
+from sms.core.registry import kinds
+from sms.core.search import search
 from sms.core.workflow import available_transitions, run_transition
 
 from . import serializers as s
@@ -238,3 +241,33 @@ class PlannedActivityViewSet(TenantModelViewSet):
         activity._history_user = request.user
         activity.complete(reason=request.data.get("reason", "") if hasattr(request.data, "get") else "")
         return Response(self.get_serializer(activity).data)
+
+
+class SearchQuerySerializer(s.serializers.Serializer):
+    q = s.serializers.CharField(max_length=200, help_text="Words, a quoted phrase, or a reference such as IMP-12.")
+    kind = s.serializers.ChoiceField(choices=[], required=False, help_text="Restrict to one kind of record.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [k.code for k in kinds]
+
+
+class SearchHitSerializer(s.serializers.Serializer):
+    kind = s.serializers.CharField(source="kind.code")
+    id = s.serializers.IntegerField(source="pk")
+    reference = s.serializers.CharField()
+    title = s.serializers.CharField()
+    rank = s.serializers.FloatField()
+    headline = s.serializers.CharField(help_text="Matching text, HTML-escaped, matches in <mark>.")
+
+
+class SearchView(APIView):
+    """Full-text search across every record kind the caller may read, in their tenant."""
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchHitSerializer(many=True))
+    def get(self, request):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        hits = search(request._request.membership, params.validated_data["q"],
+                      kind=params.validated_data.get("kind") or None)
+        return Response({"count": len(hits), "results": SearchHitSerializer(hits, many=True).data})

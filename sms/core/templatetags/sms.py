@@ -116,3 +116,14 @@ def sort_state(current: str, key: str) -> str:
 @register.filter
 def startswith(value: str, prefix: str) -> bool:
     return bool(prefix) and str(value).startswith(str(prefix))
+
+
+@register.simple_tag
+def record_url_for(kind, pk) -> str:
+    tenant = context.get_current_tenant()
+    if not kind.url_namespace or tenant is None:
+        return ""
+    try:
+        return reverse(f"{kind.url_namespace}:detail", kwargs={"tenant_slug": tenant.slug, "pk": pk})
+    except NoReverseMatch:
+        return ""

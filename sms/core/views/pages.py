@@ -180,3 +180,19 @@ class MembersView(TenantViewMixin, ListView):
 
     def get_queryset(self):
         return Membership.objects.select_related("user").order_by("-is_active", "user__username")
+
+
+class SearchView(TenantViewMixin, TemplateView):
+    """Search every kind of record the member may read (``?q=``, optional ``?kind=``)."""
+
+    template_name = "search.html"
+
+    def get_context_data(self, **kwargs):
+        from sms.core.search import search, searchable_kinds
+
+        ctx = super().get_context_data(**kwargs)
+        text = self.request.GET.get("q", "").strip()[:200]
+        kind = self.request.GET.get("kind") or None
+        ctx.update(q=text, kind=kind, kinds=searchable_kinds(self.membership),
+                   hits=search(self.membership, text, kind=kind) if text else [])
+        return ctx

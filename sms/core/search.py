@@ -1,0 +1,93 @@
+"""Global search across every record kind (clause 4.3.3: records can be retrieved).
+
+One SQL statement whatever the number of kinds: a UNION ALL of one full-text query per
+kind the member may view, ranked together. Tenant scoping comes from each kind's
+fail-closed manager and, underneath, row-level security. Matching uses PostgreSQL
+full-text search (``websearch_to_tsquery``: quotes, ``or`` and ``-word`` work) plus an
+exact match on the reference, so ``IMP-12`` always finds IMP-12.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db.models import CharField, F, Q, Value
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .registry import RecordKind, kinds
+
+CONFIG = "english"
+MAX_RESULTS = 50
+# Markers PostgreSQL puts around matches in headlines; replaced after HTML-escaping the
+# text, so user content never reaches the page as markup.
+_START, _STOP = "\x02", "\x03"
+
+
+def search_index(name: str, *fields: str) -> GinIndex:
+    """The GIN index behind the search of a kind (put it in the model's Meta.indexes);
+    ``fields`` must be the kind's ``search_fields``."""
+    return GinIndex(SearchVector(*(fields or ("title", "description")), config=CONFIG), name=name)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: RecordKind
+    pk: int
+    reference: str
+    title: str
+    rank: float
+    headline: SafeString
+
+
+def _vector(kind: RecordKind) -> SearchVector:
+    return SearchVector(*kind.search_fields, config=CONFIG)
+
+
+def searchable_kinds(membership, only: str | None = None) -> list[RecordKind]:
+    return [
+        k for k in kinds
+        if membership is not None and membership.can(f"{k.code}.view") and (only is None or k.code == only)
+    ]
+
+
+def _headline(raw: str | None) -> SafeString:
+    text = escape(raw or "")
+    return mark_safe(text.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308 - escaped above
+
+
+def search(membership, text: str, *, kind: str | None = None, limit: int = MAX_RESULTS) -> list[SearchHit]:
+    text = (text or "").strip()
+    chosen = searchable_kinds(membership, kind)
+    if not text or not chosen:
+        return []
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    parts = []
+    for k in chosen:
+        vector = _vector(k)
+        parts.append(
+            k.model.objects.annotate(search_doc=vector)
+            .filter(Q(search_doc=query) | Q(reference__iexact=text))
+            .annotate(
+                kind_code=Value(k.code, output_field=CharField()),
+                rank=SearchRank(vector, query, cover_density=False),
+                headline=SearchHeadline(
+                    "description", query, config=CONFIG, start_sel=_START, stop_sel=_STOP,
+                    max_words=30, min_words=10, max_fragments=2,
+                ),
+                ref=F("reference"),
+            )
+            .values_list("kind_code", "pk", "ref", "title", "rank", "headline")
+        )
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    rows = list(combined.order_by("-rank", "ref")[:limit])
+    by_code = {k.code: k for k in chosen}
+    hits = []
+    for code, pk, reference, title, rank, headline in rows:
+        # An exact reference match ranks first.
+        rank = 10.0 if reference.lower() == text.lower() else float(rank or 0.0)
+        hits.append(SearchHit(by_code[code], pk, reference, title, rank, _headline(headline)))
+    hits.sort(key=lambda h: -h.rank)
+    return hits
