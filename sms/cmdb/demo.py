@@ -441,14 +441,50 @@ def seed_cmdb(tenant, people) -> None:
     )
     b.rel(backup, "runs_on", backup_vm)
     b.rel(backup, "uses", sites["dc2"]["storage"])
-    for n in range(1, 9):
+    for dc in sites:
+        bucket = b.ci(
+            "storage",
+            f"{dc}-backup-bucket",
+            location=f"{dc.upper()} object store",
+            attributes={"capacity_tb": 500, "storage_class": "object"},
+        )
+        b.rel(bucket, "hosted_on", sites[dc]["storage"])
+        b.rel(backup, "uses", bucket)
+    dns_vms = [vm(f"ops-dns-0{i}", dc, 62 + i, vcpus=2, ram=4) for i, dc in ((1, "dc1"), (2, "dc2"))]
+    dns = b.ci(
+        "application", "Internal DNS", version="9.18", attributes={"vendor": "ISC BIND", "environment": "production"}
+    )
+    for machine in dns_vms:
+        b.rel(dns, "runs_on", machine)
+    b.rel(ad, "depends_on", dns)
+    desk_vm = vm("ops-desk-01", "dc1", 65, ram=16)
+    desk = b.ci(
+        "application",
+        "Service desk tool",
+        version="2025.2",
+        attributes={"vendor": "in-house", "environment": "production", "url": "https://desk.example.net"},
+    )
+    b.rel(desk, "runs_on", desk_vm)
+    b.rel(desk, "depends_on", sso)
+    b.rel(desk, "uses", edge)
+    intranet_vms = [vm(f"intra-web-0{i}", "dc1", 66 + i, ram=16) for i in (1, 2)]
+    intranet = b.ci(
+        "application",
+        "Intranet portal",
+        version="4.1",
+        attributes={"vendor": "in-house", "environment": "production", "url": "https://intra.example.net"},
+    )
+    for machine in intranet_vms:
+        b.rel(intranet, "runs_on", machine)
+    b.rel(intranet, "depends_on", sso)
+    for n in range(1, 11):
         vm(
             f"spare-vm-{n:02d}",
             "dc1" if n % 2 else "dc2",
             70 + n,
             ram=8,
             env="development",
-            state=CIState.IN_BUILD if n > 6 else CIState.LIVE,
+            state=CIState.IN_BUILD if n > 8 else CIState.LIVE,
         )
     old = b.ci(
         "server",
@@ -514,9 +550,25 @@ def seed_cmdb(tenant, people) -> None:
         "Data centres, network, virtualisation and storage.",
         Criticality.CRITICAL,
         "24x7",
-        [sites["dc1"]["lb"], sites["dc2"]["lb"]],
+        [sites["dc1"]["lb"], sites["dc2"]["lb"], dns],
         [],
         facing=False,
+    )
+    service(
+        "Intranet",
+        "Company news, policies and forms for staff.",
+        Criticality.LOW,
+        "Mon-Fri 07:00-19:00",
+        [intranet],
+        ["Internal business units"],
+    )
+    service(
+        "Service desk",
+        "Single point of contact for incidents and requests.",
+        Criticality.HIGH,
+        "Mon-Fri 07:00-19:00",
+        [desk],
+        everyone,
     )
     email = service(
         "E-mail",

@@ -54,6 +54,14 @@ def ensure_default_ci_types(tenant) -> list[CIType]:
 
 # --- service catalogue -----------------------------------------------------------------------
 
+
+def _acting(instance, by) -> None:
+    # simple-history takes ``_history_user`` as given when the attribute exists, even if
+    # None; leave it unset without an explicit user so the context's user is recorded.
+    if by is not None:
+        instance._history_user = by
+
+
 _SERVICE_LINKS = {
     "customers": (ServiceCustomer, "party"),
     "components": (ServiceComponent, "ci"),
@@ -83,12 +91,12 @@ def set_service_links(
         current = {getattr(link, f"{fk}_id"): link for link in model.objects.filter(service=service)}
         for pk in sorted(wanted_ids - current.keys()):
             link = model(service=service, **{f"{fk}_id": pk})
-            link._history_user = by
+            _acting(link, by)
             link.save(reason=reason or f"Added to {service.reference}")
             changed = True
         for pk in sorted(current.keys() - wanted_ids):
             link = current[pk]
-            link._history_user = by
+            _acting(link, by)
             link._change_reason = reason or f"Removed from {service.reference}"
             link.delete()
             changed = True

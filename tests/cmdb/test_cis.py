@@ -60,28 +60,30 @@ def test_attributes_are_validated_against_the_type(api, server_type, attributes,
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "field"),
     [
-        {},
-        {"title": "x"},
-        {"title": " ", "ci_type": 1},
-        {"title": "x", "ci_type": 999999},
-        {"title": "x", "ci_type": "abc"},
-        {"purchase_cost": "-5", "currency": "EUR"},
-        {"purchase_cost": "12.50"},
-        {"purchase_cost": "12.50", "currency": "euro"},
-        {"purchase_date": "yesterday"},
-        {"last_change_reference": "not a ref"},
-        {"owner": 999999},
-        {"supplier": 999999},
+        ({"title": " "}, "title"),
+        ({"ci_type": 999999}, "ci_type"),
+        ({"ci_type": "abc"}, "ci_type"),
+        ({"purchase_cost": "-5", "currency": "EUR"}, "purchase_cost"),
+        ({"purchase_cost": "12.50"}, "currency"),
+        ({"purchase_cost": "12.50", "currency": "euro"}, "currency"),
+        ({"purchase_date": "yesterday"}, "purchase_date"),
+        ({"last_change_reference": "not a ref"}, "last_change_reference"),
+        ({"owner": 999999}, "owner"),
+        ({"supplier": 999999}, "supplier"),
+        ({"attributes": None}, "attributes"),
     ],
 )
-def test_bad_input_is_400(api, server_type, bad):
-    data = {**payload(server_type), **bad} if len(bad) != 1 or "title" not in bad else bad
-    if bad == {}:
-        data = {}
-    resp = api("process_owner").post(URL, data, format="json")
+def test_bad_input_is_400(api, server_type, bad, field):
+    resp = api("process_owner").post(URL, {**payload(server_type), **bad}, format="json")
     assert resp.status_code == 400, (bad, resp.content)
+    assert field in resp.json(), resp.json()
+
+
+@pytest.mark.parametrize("data", [{}, {"title": "x"}, [], "text"])
+def test_incomplete_or_malformed_body_is_400(api, data):
+    assert api("process_owner").post(URL, data, format="json").status_code == 400
 
 
 def test_supplier_must_be_a_supplier(api, server_type, as_admin):

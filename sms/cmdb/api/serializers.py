@@ -42,6 +42,11 @@ def _ref(obj) -> dict | None:
     return {"id": obj.pk, "reference": obj.reference, "title": obj.title}
 
 
+def _by_number(records) -> list:
+    # Sorted here rather than in SQL, so a prefetched list is reused as it is.
+    return sorted(records, key=lambda r: r.number)
+
+
 # --- CI types ------------------------------------------------------------------------------------
 class CITypeSerializer(TenantModelSerializer):
     allowed_relationships = serializers.ListField(
@@ -166,7 +171,7 @@ class ConfigurationItemSerializer(RecordSerializer):
         return CI_STATE_COLOURS.get(obj.state, "grey")
 
     def get_services(self, obj) -> list[dict]:
-        return [_ref(s) for s in obj.services.all()]
+        return [_ref(s) for s in _by_number(obj.services.all())]
 
     def validate_title(self, value: str) -> str:
         if not value.strip():
@@ -351,13 +356,13 @@ class ServiceSerializer(RecordSerializer):
         return [{"id": p.pk, "name": p.name} for p in obj.customers.all()]
 
     def get_components_detail(self, obj) -> list[dict]:
-        return CIBriefSerializer(obj.components.all(), many=True).data
+        return CIBriefSerializer(_by_number(obj.components.all()), many=True).data
 
     def get_depends_on_detail(self, obj) -> list[dict]:
-        return [_ref(s) for s in obj.depends_on.all()]
+        return [_ref(s) for s in _by_number(obj.depends_on.all())]
 
     def get_needed_by_detail(self, obj) -> list[dict]:
-        return [_ref(s) for s in obj.needed_by.all()]
+        return [_ref(s) for s in _by_number(obj.needed_by.all())]
 
     def validate_title(self, value: str) -> str:
         if not value.strip():
@@ -374,10 +379,11 @@ class ServiceSerializer(RecordSerializer):
                 )
             if any(s.pk == self.instance.pk for s in attrs.get("depends_on", [])):
                 raise serializers.ValidationError({"depends_on": ["A service cannot depend on itself."]})
+        links = self._links(attrs)  # the base validation reads attributes, which links are not
         attrs = super().validate(attrs)
         if self.instance is None and state is not None:
             attrs["state"] = state
-        return attrs
+        return {**attrs, **links}
 
     def _links(self, attrs) -> dict:
         return {name: attrs.pop(name) for name in ("customers", "components", "depends_on") if name in attrs}
