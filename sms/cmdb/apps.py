@@ -11,6 +11,7 @@ class CmdbConfig(AppConfig):
         from sms.core.registry import kinds
         from sms.tenancy.roles import Role, grant
 
+        from .choices import CI_STATE_COLOURS, SERVICE_STATE_COLOURS
         from .demo import seed_cmdb
         from .models import ConfigurationItem, Service
 
@@ -22,6 +23,7 @@ class CmdbConfig(AppConfig):
             clause="9.1",
             api_path="cis",
             url_namespace="cis",
+            state_colours=CI_STATE_COLOURS,
         )
         kinds.register(
             code="service",
@@ -31,6 +33,7 @@ class CmdbConfig(AppConfig):
             clause="6.1",
             api_path="services",
             url_namespace="services",
+            state_colours=SERVICE_STATE_COLOURS,
         )
         # CI types are the documented definition the whole CMDB is validated against:
         # only tenant administrators change them, so "citype.manage" is granted by name

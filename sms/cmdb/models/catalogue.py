@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from sms.core.models import Record, TrackedModel
+from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, transition
 
 from ..choices import CIState, Criticality, ServiceState
@@ -46,6 +47,7 @@ class Service(WorkflowModel, Record):
         indexes = [
             models.Index(fields=["tenant", "state", "-number"], name="cmdb_service_state_idx"),
             models.Index(fields=["tenant", "owner", "-number"], name="cmdb_service_owner_idx"),
+            search_index("cmdb_service_search_idx", "title", "description"),
         ]
 
     @transition(source=S.PIPELINE, target=S.LIVE, label="Put into live use")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from sms.core.models import Record, TrackedModel
+from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
 from ..choices import CIState, MasterCopyPolicy, RelationshipKind, ServiceState
@@ -90,6 +91,7 @@ class ConfigurationItem(WorkflowModel, Record):
             models.Index(fields=["tenant", "owner", "-number"], name="cmdb_ci_owner_idx"),
             models.Index(fields=["tenant", "location"], name="cmdb_ci_location_idx"),
             models.Index(fields=["tenant", "serial_number"], name="cmdb_ci_serial_idx"),
+            search_index("cmdb_ci_search_idx", "title", "description"),
         ]
 
     # --- lifecycle ---------------------------------------------------------------------
