@@ -16,6 +16,7 @@ class GovernanceConfig(AppConfig):
             code="improvement", model=Improvement, prefix="IMP",
             process="Improvement", clause="4.5.5", api_path="improvements", url_namespace="improvements",
             state_colours=IMPROVEMENT_STATE_COLOURS,
+            closed_states=("closed", "rejected", "cancelled"),
         )
         for code, label, clause, months, description in (
             ("management_review", "Management review", "4.5.4.3", 6,

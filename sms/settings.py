@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "sms.cmdb",
     # controlled documents and records (clause 4.3)
     "documents",
+    "documents.retention",
     # service management processes (clauses 5 to 9)
     "processes.design_transition",
     "processes.delivery",

@@ -133,6 +133,23 @@ def api(personas, tenant_a, tenant_b):
 
 
 @pytest.fixture
+def web(personas):
+    """``web("agent")``: a browser client signed in as acme-<role> (outsiders: globex)."""
+    from django.test import Client
+
+    clients: dict[str, Client] = {}
+
+    def get(who: str) -> Client:
+        if who not in clients:
+            client = Client()
+            client.force_login(personas[who])
+            clients[who] = client
+        return clients[who]
+
+    return get
+
+
+@pytest.fixture
 def in_tenant():
     """``with in_tenant(tenant, user):`` -- run setup code in a tenant's context."""
     return context.tenant_context

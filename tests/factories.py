@@ -170,3 +170,62 @@ SAMPLE_OBJECTS = {
     Service: _service,
     Baseline: _baseline,
 }
+
+
+# --- retention (documents.retention) --------------------------------------------------------
+def closed_improvement(people, months_ago: int = 40, **kwargs):
+    """An improvement closed ``months_ago`` months back (its last change dates its closure)."""
+    from django.utils import timezone
+
+    imp = ImprovementFactory(owner=people["process_owner"], created_by=people["agent"], **kwargs)
+    Improvement.objects.filter(pk=imp.pk).update(
+        state="closed", updated_at=timezone.now() - dt.timedelta(days=31 * months_ago)
+    )
+    imp.refresh_from_db()
+    return imp
+
+
+def _retention_rule(people):
+    from documents.retention.models import RetentionRule
+
+    # Rules are one per kind; the generic tests need many, so they get made-up kinds.
+    return RetentionRule.objects.create(record_kind=f"sample{RetentionRule.objects.count()}", retain_months=12)
+
+
+def _legal_hold(people):
+    from documents.retention.services import place_hold
+
+    return place_hold(record_kind="improvement", object_id=ImprovementFactory().pk, reason="Litigation", by=people["admin"])
+
+
+def _disposal_run(people):
+    from documents.retention.models import RetentionRule
+    from documents.retention.services import propose_run
+
+    RetentionRule.objects.get_or_create(record_kind="improvement", defaults={"retain_months": 24})
+    closed_improvement(people)
+    return propose_run(by=people["admin"])
+
+
+def _tombstone(people):
+    from django.utils import timezone
+
+    from documents.retention.models import Tombstone
+
+    run = _disposal_run(people)
+    return Tombstone.objects.create(
+        record_kind="improvement", reference=f"IMP-{run.number}000", record_created_at=timezone.now(),
+        closed_at=timezone.now(), action="dispose", rule_summary="improvement: 24 months", run=run,
+        executed_by=people["admin"], executed_at=timezone.now(),
+    )
+
+
+def _register_retention_samples():
+    from documents.retention.models import DisposalRun, LegalHold, RetentionRule, Tombstone
+
+    SAMPLE_OBJECTS.update({
+        RetentionRule: _retention_rule, LegalHold: _legal_hold, DisposalRun: _disposal_run, Tombstone: _tombstone,
+    })
+
+
+_register_retention_samples()

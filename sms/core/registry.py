@@ -29,6 +29,8 @@ class RecordKind:
     # Text fields searched by the global search (sms/core/search.py); index them with
     # ``search_index()`` in the model's Meta so the search can use a GIN index.
     search_fields: tuple[str, ...] = ("title", "description")
+    # States in which the record is finished; its retention period runs from then.
+    closed_states: tuple[str, ...] = ()
 
     def colour(self, state: str) -> str:
         return self.state_colours.get(state, "grey")
@@ -50,13 +52,14 @@ class KindRegistry:
     def register(self, code: str, model: type[models.Model], prefix: str, process: str, clause: str,
                  api_path: str = "", url_namespace: str = "",
                  state_colours: dict[str, str] | None = None,
-                 search_fields: tuple[str, ...] = ("title", "description")) -> RecordKind:
+                 search_fields: tuple[str, ...] = ("title", "description"),
+                 closed_states: tuple[str, ...] = ()) -> RecordKind:
         if code in self._by_code and self._by_code[code].model is not model:
             raise ValueError(f"Record kind {code!r} is already registered")
         if any(k.prefix == prefix and k.code != code for k in self._by_code.values()):
             raise ValueError(f"Reference prefix {prefix!r} is already used")
         kind = RecordKind(code, model, prefix, process, clause, api_path or f"{code}s", url_namespace,
-                          dict(state_colours or {}), tuple(search_fields))
+                          dict(state_colours or {}), tuple(search_fields), tuple(closed_states))
         self._by_code[code] = kind
         self._by_model[model] = kind
         return kind
