@@ -195,7 +195,8 @@ def _retention_rule(people):
 def _legal_hold(people):
     from documents.retention.services import place_hold
 
-    return place_hold(record_kind="improvement", object_id=ImprovementFactory().pk, reason="Litigation", by=people["admin"])
+    record = ImprovementFactory()
+    return place_hold(record_kind="improvement", object_id=record.pk, reason="Litigation", by=people["admin"])
 
 
 def _disposal_run(people):
