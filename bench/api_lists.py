@@ -1,4 +1,4 @@
-"""Benchmark: queries and time per API list page as the table grows.
+"""Benchmark: queries and time per list page (API and browser) and search as the table grows.
 
 Run with ``./dev bench`` or ``DATABASE_URL=... python bench/api_lists.py``. Uses a scratch
 tenant in the configured database (created and left in place, named bench-<pid>), and
@@ -25,6 +25,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.test import Client  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from governance.models import Improvement  # noqa: E402
@@ -41,9 +42,16 @@ def main() -> None:
     add_member(tenant, user, ["admin"])
     with context.tenant_context(tenant, user):
         _, key = ApiToken.issue(Membership.objects.get(user=user))
-    client = APIClient(HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    print(f"{'endpoint':28} {'rows':>6} {'page':>5} {'queries':>8} {'median ms':>10}")
+    api = APIClient(HTTP_HOST="localhost")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(user)
+    paths = (
+        (api, "/api/v1/improvements/"), (api, "/api/v1/planned-activities/"),
+        (browser, f"/t/{slug}/improvements/"), (browser, f"/t/{slug}/planned/"),
+        (api, "/api/v1/search/?q=bench"), (browser, f"/t/{slug}/search/?q=bench"),
+    )
+    print(f"{'endpoint':36} {'rows':>6} {'page':>5} {'queries':>8} {'median ms':>10}")
     total = 0
     for target in (10, 100, 1000):
         with context.tenant_context(tenant, user):
@@ -52,9 +60,9 @@ def main() -> None:
                 PlannedActivity.objects.create(kind="management_review", title=f"Bench {i}",
                                                next_due="2027-01-01", owner=user)
         total = target
-        for path in ("/api/v1/improvements/", "/api/v1/planned-activities/"):
-            for page in (25, 100):
-                url = f"{path}?page_size={page}"
+        for client, path in paths:
+            for page in (25, 100) if "search" not in path else (50,):
+                url = f"{path}{'&' if '?' in path else '?'}page_size={page}"
                 client.get(url)
                 times = []
                 for _ in range(7):
@@ -63,7 +71,8 @@ def main() -> None:
                         resp = client.get(url)
                         times.append((time.perf_counter() - start) * 1000)
                     assert resp.status_code == 200, resp.content
-                print(f"{path:28} {total:6} {page:5} {len(ctx.captured_queries):8} {statistics.median(times):10.1f}")
+                shown = path.replace(slug, "<t>")
+                print(f"{shown:36} {total:6} {page:5} {len(ctx.captured_queries):8} {statistics.median(times):10.1f}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.fields.related import RelatedField
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -31,7 +32,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from sms.core import services
 from sms.core.api import serializers as s
 from sms.core.api.serializers import tenant_members
-from sms.core.models import Attachment, JournalEntry, RecordLink, Watcher
+from sms.core.models import Attachment, JournalEntry, RecordLink, TenantModel, Watcher
 from sms.core.models.collab import INVERSE_LABELS, LinkType, Visibility
 from sms.core.registry import RecordKind, kinds
 from sms.core.workflow import TransitionForbidden, WorkflowError, available_transitions, run_transition
@@ -226,14 +227,40 @@ class RecordDetailView(TenantViewMixin, DetailView):
 
 
 # --- create / edit -----------------------------------------------------------------------
-class RecordForm(forms.ModelForm):
-    """Base form for records: people fields offer only the tenant's members, dates get
-    a date picker, and an edit carries a change reason into the history."""
+def _tenant_safe_formfield(db_field, **kwargs):
+    """Relations to tenant models start with an empty queryset: the form class is built
+    at import time, when there is no tenant (the fail-closed manager would raise).
+    ``RecordForm.__init__`` fills in the current tenant's rows."""
+    remote = getattr(db_field, "remote_field", None)
+    if remote is None or not isinstance(remote.model, type) or not issubclass(remote.model, TenantModel):
+        return db_field.formfield(**kwargs)
+    if getattr(remote, "parent_link", False):
+        return None
+    # ForeignKey/ManyToManyField.formfield() read the default manager eagerly; call the
+    # generic RelatedField.formfield() with an empty queryset instead.
+    empty = remote.model.unscoped.none()
+    if isinstance(db_field, models.ManyToManyField):
+        return RelatedField.formfield(db_field, form_class=forms.ModelMultipleChoiceField, queryset=empty,
+                                      **kwargs)
+    return RelatedField.formfield(db_field, form_class=forms.ModelChoiceField, queryset=empty,
+                                  to_field_name=remote.field_name, blank=db_field.blank, **kwargs)
+
+
+class _RecordFormMetaclass(forms.models.ModelFormMetaclass):
+    def __new__(mcs, name, bases, attrs):
+        meta = attrs.get("Meta")
+        if meta is not None and not hasattr(meta, "formfield_callback"):
+            meta.formfield_callback = staticmethod(_tenant_safe_formfield)
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class RecordForm(forms.ModelForm, metaclass=_RecordFormMetaclass):
+    """Base form for records: people fields offer only the tenant's members, related
+    tenant rows only the current tenant's, dates get a date picker, and an edit carries a
+    change reason into the history."""
 
     change_reason = forms.CharField(
-        required=False,
-        max_length=250,
-        label="Reason for the change",
+        required=False, max_length=250, label="Reason for the change",
         help_text="Kept in the record's history.",
     )
     reason_required_on_update = False
@@ -242,9 +269,14 @@ class RecordForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         members = tenant_members().order_by("username")
         for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField) and field.queryset.model is members.model:
+            if not isinstance(field, forms.ModelChoiceField):  # includes the multiple-choice field
+                pass
+            elif field.queryset.model is members.model:
                 field.queryset = members
                 field.label_from_instance = lambda user: user.get_full_name() or user.username
+            elif issubclass(field.queryset.model, TenantModel):
+                limit = field.get_limit_choices_to()
+                field.queryset = field.queryset.model.objects.complex_filter(limit or {})
             if isinstance(field, forms.DateField):
                 field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         if self.instance._state.adding:
