@@ -5,3 +5,25 @@ class DocumentsConfig(AppConfig):
     name = "documents"
     label = "documents"
     verbose_name = "Documents and records (4.3)"
+
+    def ready(self) -> None:
+        from sms.core import demo
+        from sms.core.registry import ActivityKind, activity_kinds, kinds
+
+        from . import panels
+        from .choices import DOCUMENT_STATE_COLOURS
+        from .demo import seed_documents
+        from .models import Document
+
+        kinds.register(
+            code="document", model=Document, prefix="DOC",
+            process="Documentation management", clause="4.3", api_path="documents", url_namespace="documents",
+            state_colours=DOCUMENT_STATE_COLOURS,
+        )
+        activity_kinds.register(ActivityKind(
+            "document_review", "Document review", "4.3.2",
+            "The owner checks that a controlled document is still suitable, correct and complete.",
+            default_interval_months=12,
+        ))
+        panels.register()
+        demo.register(seed_documents)

@@ -9,6 +9,7 @@ import datetime as dt
 import factory
 from django.contrib.contenttypes.models import ContentType
 
+from documents.models import Acknowledgement, DistributionEntry, Document, DocumentVersion
 from governance.models import Improvement
 from sms.cmdb.models import Baseline, CIType, ConfigurationItem, Relationship, Service
 from sms.core.models import JournalEntry, PlannedActivity
@@ -157,6 +158,54 @@ def _membership(people):
     return add_member(context.require_tenant(), user, ["agent"])
 
 
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Document
+
+    title = factory.Sequence(lambda n: f"Controlled document {n}")
+    description = "How the service provider works."
+    document_type = "procedure"
+    classification = "internal"
+    processes = factory.LazyFunction(lambda: ["Change management"])
+    clauses = factory.LazyFunction(lambda: ["9.2"])
+    review_interval_months = 12
+
+
+class DocumentVersionFactory(factory.django.DjangoModelFactory):
+    """A draft version; number one above the document's highest."""
+
+    class Meta:
+        model = DocumentVersion
+
+    document = factory.SubFactory(DocumentFactory)
+    change_summary = "First issue."
+    reason = "The process needs a written procedure."
+    content = "# Purpose\n\nRecord every change request before work starts."
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if "number" not in kwargs:
+            last = model_class.objects.filter(document=kwargs["document"]).order_by("-number").first()
+            kwargs["number"] = (last.number if last else 0) + 1
+        return super()._create(model_class, *args, **kwargs)
+
+
+def issued_version(people, document=None, **kwargs) -> DocumentVersion:
+    """A version taken through review, approval (by someone else) and issue."""
+    from sms.core.workflow import run_transition
+
+    version = DocumentVersionFactory(created_by=people["agent"], **({"document": document} if document else {}),
+                                     **kwargs)
+    for name, who in (("submit", "process_owner"), ("approve", "process_owner"), ("issue", "process_owner")):
+        version = run_transition(version, name, by=people[who])
+    return version
+
+
+def _acknowledgement(people):
+    version = issued_version(people)
+    return Acknowledgement.objects.create(version=version, user=people["auditor"])
+
+
 # model -> callable(people) creating one object in the current tenant context.
 SAMPLE_OBJECTS = {
     Improvement: lambda people: ImprovementFactory(owner=people["process_owner"], created_by=people["agent"]),
@@ -169,6 +218,10 @@ SAMPLE_OBJECTS = {
     Relationship: lambda people: RelationshipFactory(),
     Service: _service,
     Baseline: _baseline,
+    Document: lambda people: DocumentFactory(owner=people["process_owner"]),
+    DocumentVersion: lambda people: DocumentVersionFactory(created_by=people["agent"]),
+    DistributionEntry: lambda people: DistributionEntry.objects.create(document=DocumentFactory(), role="agent"),
+    Acknowledgement: _acknowledgement,
 }
 
 
