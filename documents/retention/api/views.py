@@ -86,7 +86,7 @@ class DisposalRunViewSet(RecordViewSet):
     select_related = ("owner", "created_by", "updated_by", "approved_by", "executed_by")
 
     def scoped_queryset(self):
-        return super().scoped_queryset().annotate(item_count=Count("items"))
+        return super().scoped_queryset().annotate(item_count=Count("items")).order_by("-number")
 
     @extend_schema(request=None, responses={201: s.DisposalRunSerializer})
     def create(self, request, *args, **kwargs):
