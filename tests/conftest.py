@@ -7,6 +7,9 @@ outsiders every isolation test uses.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -153,3 +156,54 @@ def web(personas):
 def in_tenant():
     """``with in_tenant(tenant, user):`` -- run setup code in a tenant's context."""
     return context.tenant_context
+
+
+# --- real Chromium (Debian's /usr/bin/chromium through Playwright; never a download) -------
+CHROMIUM = os.environ.get("SMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's server, started after (so stopped before) the test database."""
+    return live_server
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where browser tests leave screenshots (kept by CI as test results)."""
+    path = Path(__file__).resolve().parent.parent / "test-results"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A Chromium page; ``page.console_errors`` collects script errors and failed loads."""
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls
+    # happen before and after page actions, never concurrently.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.console_errors = errors
+        yield page
+        browser.close()
+
+
+def sign_in(page, live_server, user, then: str | None = None) -> None:
+    """Sign in through the login form; wait for ``then`` (a path) if given."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    if then:
+        page.wait_for_url(f"{live_server.url}{then}")

@@ -3,52 +3,18 @@ switch tenant, see the role's home page, and use an htmx section of a record pag
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from sms.tenancy.roles import Role
 from sms.tenancy.services import add_member
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in
 from tests.factories import ImprovementFactory
 
-CHROMIUM = os.environ.get("SMS_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test (fixtures) happen before and after it, never concurrently.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.console_errors = errors
-        yield page
-        browser.close()
-
-
-def test_sign_in_switch_tenant_and_see_role_home(live_server, personas, tenant_a, tenant_b, in_tenant, browser_page):
+def test_sign_in_switch_tenant_and_see_role_home(live_server, personas, tenant_a, tenant_b, in_tenant, browser_page,
+                                                 artifacts):
     consultant = personas["auditor"]
     add_member(tenant_b, consultant, [Role.PROCESS_OWNER])
     with in_tenant(tenant_a, personas["agent"]):
@@ -78,8 +44,7 @@ def test_sign_in_switch_tenant_and_see_role_home(live_server, personas, tenant_a
     page.click(f"text={improvement.reference}")
     assert improvement.title in page.locator("h1").inner_text()
     assert page.locator("#journal textarea").count() == 0
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "home-and-record.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "home-and-record.png"), full_page=True)
     assert page.console_errors == []
 
 
@@ -87,11 +52,7 @@ def test_journal_entry_added_without_reload(live_server, personas, tenant_a, in_
     with in_tenant(tenant_a, personas["agent"]):
         improvement = ImprovementFactory(owner=personas["process_owner"])
     page = browser_page
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", personas["agent"].username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/t/acme/")
+    sign_in(page, live_server, personas["agent"], then="/t/acme/")
     page.goto(f"{live_server.url}/t/acme/improvements/{improvement.pk}/")
     page.evaluate("window.__marker = 'same page'")
     page.fill("#journal-body", "Spoke to the process owner; agreed to pilot it.")

@@ -23,7 +23,7 @@ from sms.tenancy.models import Membership
 from sms.tenancy.roles import Role
 
 from .mixins import TenantViewMixin, require_capability
-from .records import MAX_PAGE_SIZE, PAGE_SIZES
+from .records import PageSizeMixin
 
 
 class LoginView(auth_views.LoginView):
@@ -99,18 +99,11 @@ class PlannedActivityForm(forms.ModelForm):
         self.fields["owner"].queryset = tenant_members().order_by("username")
 
 
-class PlannedListView(TenantViewMixin, ListView):
+class PlannedListView(PageSizeMixin, TenantViewMixin, ListView):
     """What is due and overdue (``?due=overdue`` or ``?due=<days>``)."""
 
     capability = "planned.view"
     template_name = "planned/list.html"
-    paginate_by = PAGE_SIZES[0]
-
-    def get_paginate_by(self, queryset) -> int:
-        try:
-            return max(1, min(int(self.request.GET.get("page_size", self.paginate_by)), MAX_PAGE_SIZE))
-        except ValueError:
-            return self.paginate_by
 
     def get_queryset(self):
         qs = PlannedActivity.objects.select_related("owner")

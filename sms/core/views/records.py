@@ -67,7 +67,20 @@ class Column:
     badge: bool = False  # the value is a state shown as a coloured badge
 
 
-class RecordListView(TenantViewMixin, ListView):
+class PageSizeMixin:
+    """``?page_size=`` chosen by the reader, within 1..MAX_PAGE_SIZE."""
+
+    paginate_by = PAGE_SIZES[0]
+
+    def get_paginate_by(self, queryset) -> int:
+        try:
+            size = int(self.request.GET.get("page_size", self.paginate_by))
+        except ValueError:
+            return self.paginate_by
+        return max(1, min(size, MAX_PAGE_SIZE))
+
+
+class RecordListView(PageSizeMixin, TenantViewMixin, ListView):
     """Filter (the model's FilterSet), sort (``?sort=``), page (``?page=&page_size=``).
 
     Queries are fixed whatever the page size: ``select_related`` must cover every
@@ -79,7 +92,6 @@ class RecordListView(TenantViewMixin, ListView):
     columns: tuple[Column, ...] = ()
     select_related: tuple[str, ...] = ("owner",)
     default_sort = "-number"
-    paginate_by = PAGE_SIZES[0]
     template_name = "records/list.html"
     results_template = "records/_results.html"
     empty_text = "Nothing recorded yet."
@@ -90,13 +102,6 @@ class RecordListView(TenantViewMixin, ListView):
 
     def get_capability(self) -> str:
         return f"{self.kind.code}.view"
-
-    def get_paginate_by(self, queryset) -> int:
-        try:
-            size = int(self.request.GET.get("page_size", self.paginate_by))
-        except ValueError:
-            return self.paginate_by
-        return max(1, min(size, MAX_PAGE_SIZE))
 
     def sort_keys(self) -> set[str]:
         keys = {c.sort for c in self.columns if c.sort}
