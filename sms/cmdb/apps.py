@@ -40,3 +40,7 @@ class CmdbConfig(AppConfig):
         # and matches none of the process owner's wildcards (*.create, *.update).
         grant(Role.ADMIN, "citype.manage")
         demo.register(seed_cmdb)
+
+        from . import panels
+
+        panels.register()

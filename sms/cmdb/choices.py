@@ -16,9 +16,9 @@ class CIState(models.TextChoices):
 
 CI_STATE_COLOURS = {
     CIState.PLANNED: "blue",
-    CIState.IN_BUILD: "amber",
+    CIState.IN_BUILD: "teal",
     CIState.LIVE: "green",
-    CIState.MAINTENANCE: "orange",
+    CIState.MAINTENANCE: "amber",
     CIState.RETIRED: "grey",
     CIState.DISPOSED: "grey",
 }
@@ -52,8 +52,8 @@ class Criticality(models.TextChoices):
 
 CRITICALITY_COLOURS = {
     Criticality.CRITICAL: "red",
-    Criticality.HIGH: "orange",
-    Criticality.MEDIUM: "amber",
+    Criticality.HIGH: "amber",
+    Criticality.MEDIUM: "blue",
     Criticality.LOW: "grey",
 }
 

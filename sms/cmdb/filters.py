@@ -4,6 +4,8 @@ know what to do with ArrayField and JSONField."""
 
 import django_filters
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from sms.core.api.serializers import tenant_members
 from sms.core.filters import RecordFilterSet
@@ -96,6 +98,7 @@ class RelationshipFilterSet(django_filters.FilterSet):
         model = Relationship
         fields = ["ci", "source", "target", "kind"]
 
+    @extend_schema_field(OpenApiTypes.INT)
     def either_end(self, queryset, name, value):
         return queryset.filter(Q(source=value) | Q(target=value))
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models.functions import Lower
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sms.core.api.serializers import RecordSerializer, TenantModelSerializer, UserSummarySerializer
@@ -24,6 +26,7 @@ from ..schema import normalise_schema, schema_errors
 from ..services import DEFAULT_IMPACT_DEPTH, MAX_IMPACT_DEPTH
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary key resolved through a queryset built per request, in the current
     tenant (a queryset written at class level would be evaluated without one)."""
@@ -412,7 +415,7 @@ class ImpactQuerySerializer(serializers.Serializer):
 
 
 class ImpactNodeSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["ci", "service"])
+    kind = serializers.CharField(help_text="ci or service")
     id = serializers.IntegerField()
     reference = serializers.CharField()
     title = serializers.CharField()

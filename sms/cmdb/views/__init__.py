@@ -1,0 +1,1 @@
+"""Browser pages of the CMDB and the catalogue of services."""
