@@ -12,3 +12,7 @@ class PartiesConfig(AppConfig):
         from .demo import seed_parties
 
         demo.register(seed_parties)
+
+        from . import panels
+
+        panels.register()

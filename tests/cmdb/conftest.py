@@ -34,19 +34,3 @@ def make_ci(as_admin, server_type):
             return ConfigurationItemFactory(**fields)
 
     return make
-
-
-@pytest.fixture
-def web(personas):
-    """``web("agent")``: a browser client signed in as acme-<role> (outsiders: globex)."""
-    from django.test import Client
-
-    clients = {}
-
-    def get(who: str) -> Client:
-        if who not in clients:
-            clients[who] = Client()
-            clients[who].force_login(personas[who])
-        return clients[who]
-
-    return get

@@ -50,7 +50,7 @@ def test_existing_infrastructure_is_registered_as_live(api, server_type):
         ({"ram_gb": "lots"}, {"ram_gb": ["Expected a whole number."]}),
         ({"ram_gb": 8, "os": "BeOS"}, {"os": ["Expected one of: Linux, Windows."]}),
         ({"ram_gb": 8, "colour": "red"}, {"colour": ["Not an attribute of the type Server."]}),
-        ("ram", {"attributes": ["Attributes must be an object of name: value pairs."]}),
+        ("ram", ["Attributes must be an object of name: value pairs."]),
     ],
 )
 def test_attributes_are_validated_against_the_type(api, server_type, attributes, expected):

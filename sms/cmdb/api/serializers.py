@@ -208,7 +208,10 @@ class ConfigurationItemSerializer(RecordSerializer):
                 values = {**instance.attributes, **values}
             cleaned, problems = ci_type.check_attributes(values)
             if problems:
-                errors["attributes"] = problems
+                # Per attribute ({"ram_gb": [...]}), or one message when it is not an object at all.
+                errors["attributes"] = (
+                    problems.get("attributes", problems) if not isinstance(values, dict) else problems
+                )
             else:
                 attrs["attributes"] = cleaned
         if errors:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView
 
 from sms.core.views.mixins import TenantViewMixin
-from sms.core.views.records import MAX_PAGE_SIZE, PAGE_SIZES
+from sms.core.views.records import PageSizeMixin
 
 from ..filters import BaselineFilterSet
 from ..models import Baseline
@@ -17,16 +17,9 @@ from ..services import diff_baseline, take_baseline, verify_baseline
 from .forms import BaselineForm
 
 
-class BaselineListView(TenantViewMixin, ListView):
+class BaselineListView(PageSizeMixin, TenantViewMixin, ListView):
     capability = "baseline.view"
     template_name = "cmdb/baseline_list.html"
-    paginate_by = PAGE_SIZES[0]
-
-    def get_paginate_by(self, queryset) -> int:
-        try:
-            return max(1, min(int(self.request.GET.get("page_size", self.paginate_by)), MAX_PAGE_SIZE))
-        except ValueError:
-            return self.paginate_by
 
     def get_queryset(self):
         qs = Baseline.objects.select_related("taken_by").defer("items")
