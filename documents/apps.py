@@ -19,6 +19,9 @@ class DocumentsConfig(AppConfig):
             code="document", model=Document, prefix="DOC",
             process="Documentation management", clause="4.3", api_path="documents", url_namespace="documents",
             state_colours=DOCUMENT_STATE_COLOURS,
+            # The text of the version in force is searched too (a join; documents are few).
+            search_fields=("title", "description", "current_version__content"),
+            closed_states=("retired",),
         )
         activity_kinds.register(ActivityKind(
             "document_review", "Document review", "4.3.2",

@@ -11,7 +11,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
-from django.views.generic import DetailView, FormView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from sms.core.api.serializers import tenant_members
 from sms.core.views.mixins import TenantViewMixin
@@ -28,7 +28,7 @@ from sms.tenancy.roles import Role
 
 from . import services
 from .api.views import csv_response, file_response
-from .choices import VERSION_STATE_COLOURS, DocumentState, VersionState, process_names
+from .choices import VERSION_STATE_COLOURS, DocumentState, DocumentType, VersionState, process_names
 from .exports import latest_version, register_rows, with_register_data
 from .filters import DocumentFilterSet
 from .models import Acknowledgement, DistributionEntry, Document, DocumentVersion
@@ -368,3 +368,19 @@ class AcknowledgeView(VersionMixin, View):
             messages.success(request, f"You confirmed reading version {self.version.number}.")
         return HttpResponseRedirect(request.POST.get("next") if request.POST.get("next", "").startswith("/t/")
                                     else version_url(self.version))
+
+
+class ProcessCoverageView(TenantViewMixin, TemplateView):
+    """Which SMS processes lack an issued policy, process description or procedure (4.3.1)."""
+
+    capability = "document.view"
+    template_name = "documents/process_coverage.html"
+
+    def get_context_data(self, **kwargs):
+        from .coverage import COLUMNS, process_coverage
+
+        ctx = super().get_context_data(**kwargs)
+        rows = process_coverage()
+        ctx.update(rows=rows, columns=[(c, DocumentType(c).label) for c in COLUMNS],
+                   complete=sum(r.complete for r in rows))
+        return ctx

@@ -5,7 +5,7 @@ import csv
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -30,6 +30,33 @@ from .serializers import (
 DOCUMENT_SELECT = ("owner", "created_by", "updated_by", "current_version", "current_version__approved_by")
 
 
+class _CoveredDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ProcessCoverageSerializer(serializers.Serializer):
+    process = serializers.CharField()
+    complete = serializers.BooleanField()
+    missing = serializers.ListField(child=serializers.CharField())
+    policy = serializers.SerializerMethodField()
+    process_description = serializers.SerializerMethodField()
+    procedure = serializers.SerializerMethodField()
+
+    def _docs(self, row, code):
+        return _CoveredDocumentSerializer(row.documents.get(code, []), many=True).data
+
+    def get_policy(self, row) -> list[dict]:
+        return self._docs(row, "policy")
+
+    def get_process_description(self, row) -> list[dict]:
+        return self._docs(row, "process")
+
+    def get_procedure(self, row) -> list[dict]:
+        return self._docs(row, "procedure")
+
+
 class DocumentViewSet(RecordViewSet):
     """Controlled documents (clause 4.3). ``current_version`` is the issued version in
     force; ``GET .../current/`` returns it in full."""
@@ -44,7 +71,16 @@ class DocumentViewSet(RecordViewSet):
     @property
     def action_capabilities(self) -> dict[str, str]:
         return {**super().action_capabilities, "current": "document.view", "review": "document.update",
-                "register": "document.view"}
+                "register": "document.view", "process_coverage": "document.view"}
+
+    @extend_schema(responses=ProcessCoverageSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="process-coverage", pagination_class=None, filter_backends=[])
+    def process_coverage(self, request):
+        """Per SMS process: the issued policy, process description and procedure documents,
+        and which of the three are missing (clause 4.3.1)."""
+        from ..coverage import process_coverage
+
+        return Response(ProcessCoverageSerializer(process_coverage(), many=True).data)
 
     @extend_schema(responses=DocumentVersionSerializer)
     @action(detail=True, methods=["get"])

@@ -95,3 +95,12 @@ def test_page_without_words_shows_no_results_and_other_tenant_is_404(web, corpus
     assert "Nothing matches" not in web("agent").get("/t/acme/search/").content.decode()
     assert web("outsider").get("/t/acme/search/", {"q": "backup"}).status_code == 404
     assert "Nothing matches" in web("agent").get("/t/acme/search/", {"q": "zebra"}).content.decode()
+
+
+def test_documents_are_found_by_the_text_of_the_version_in_force(api, personas, tenant_a, in_tenant):
+    from tests.factories import issued_version
+
+    with in_tenant(tenant_a, personas["agent"]):
+        version = issued_version(personas, content="Every emergency change is reviewed by the CAB afterwards.")
+    hits = api("auditor").get("/api/v1/search/", {"q": "emergency reviewed"}).json()["results"]
+    assert [(h["kind"], h["reference"]) for h in hits] == [("document", version.document.reference)]

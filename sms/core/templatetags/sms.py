@@ -127,3 +127,8 @@ def record_url_for(kind, pk) -> str:
         return reverse(f"{kind.url_namespace}:detail", kwargs={"tenant_slug": tenant.slug, "pk": pk})
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, ()) if mapping else ()
