@@ -9,8 +9,9 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from sms.core import demo
         from sms.core.registry import ActivityKind, activity_kinds, kinds
+        from sms.tenancy.roles import Role, grant
 
-        from . import panels
+        from . import panels, services
         from .choices import DOCUMENT_STATE_COLOURS
         from .demo import seed_documents
         from .models import Document
@@ -26,7 +27,11 @@ class DocumentsConfig(AppConfig):
         activity_kinds.register(ActivityKind(
             "document_review", "Document review", "4.3.2",
             "The owner checks that a controlled document is still suitable, correct and complete.",
-            default_interval_months=12,
+            default_interval_months=12, on_complete=services.complete_review_activity,
         ))
+        # Top management approves what it owns (the service management policy, plans);
+        # tenant administrators say which roles approve which document types.
+        grant(Role.TOP_MANAGEMENT, "document.approve")
+        grant(Role.ADMIN, "document.configure")
         panels.register()
         demo.register(seed_documents)

@@ -14,7 +14,7 @@ from sms.tenancy import context
 from sms.tenancy.roles import Role
 
 from . import services
-from .models import DistributionEntry, Document
+from .models import ApprovalRule, DistributionEntry, Document
 
 SM_POLICY_V1 = """# Service management policy
 
@@ -78,8 +78,13 @@ def _version(document, author, approver, content, summary, reason, *, issue=True
 
 
 def seed_documents(tenant, people) -> None:
-    if Document.objects.exists():
-        return
+    if not Document.objects.exists():
+        _seed_documents(tenant, people)
+    # From now on the service management policy is approved by top management (4.1.1).
+    ApprovalRule.objects.get_or_create(document_type="policy", defaults={"roles": [Role.TOP_MANAGEMENT]})
+
+
+def _seed_documents(tenant, people) -> None:
     owner, top, admin = people[Role.PROCESS_OWNER], people[Role.TOP_MANAGEMENT], people[Role.ADMIN]
     today = timezone.localdate()
     with transaction.atomic():

@@ -262,7 +262,8 @@ class DocumentVersion(WorkflowModel, TrackedModel):
         self.submitted_at = None
 
     @transition(source=S.IN_REVIEW, target=S.APPROVED, label="Approve", capability="document.approve",
-                separate_from="created_by")
+                separate_from="created_by", permitted=lambda version, user, membership: approver_refusal(
+                    version.document.document_type, membership))
     def approve(self, by=None, reason=""):
         self.approved_by = by
         self.approved_at = timezone.now()
@@ -293,6 +294,49 @@ class DocumentVersion(WorkflowModel, TrackedModel):
         self.withdrawal_reason = reason
         if was_issued:
             on_withdraw(self, by=by)
+
+
+def approver_refusal(document_type: str, membership) -> str | None:
+    """Why ``membership`` may not approve documents of this type, or None. Without a rule
+    for the type, holding ``document.approve`` is enough."""
+    rule = ApprovalRule.objects.filter(document_type=document_type).first()
+    if rule is None or membership is None or set(rule.roles) & set(membership.roles):
+        return None
+    labels = ", ".join(Role(r).label for r in rule.roles)
+    return f"Only these roles approve {DocumentType(document_type).label.lower()} documents here: {labels}."
+
+
+class ApprovalRule(TrackedModel):
+    """Who approves documents of one type in this tenant (clause 4.3.2 a: documents are
+    approved for adequacy before issue, by those with the authority to do so): e.g. the
+    service management policy by top management, procedures by process owners."""
+
+    document_type = models.CharField("type", max_length=20, choices=DocumentType.choices)
+    roles = ArrayField(
+        models.CharField(max_length=32, choices=Role.choices),
+        help_text="Members holding any of these roles (and the approval capability) approve this type.",
+    )
+
+    class Meta:
+        ordering = ["document_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "document_type"], name="doc_approvalrule_type_uniq",
+                                    violation_error_message="This document type already has an approval rule."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_document_type_display()}: {', '.join(self.roles)}"
+
+    def clean(self) -> None:
+        from sms.tenancy.roles import has_capability
+
+        roles = sorted(set(self.roles or []))
+        if not roles:
+            raise ValidationError({"roles": "Name at least one role."})
+        unable = [Role(r).label for r in roles if r in Role.values and not has_capability([r], "document.approve")]
+        if unable:
+            raise ValidationError({"roles": f"These roles cannot approve documents at all: {', '.join(unable)}."})
+        self.roles = roles
 
 
 class DistributionEntry(TrackedModel):

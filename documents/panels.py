@@ -45,6 +45,8 @@ def register() -> None:
     shell.add_nav(NavEntry("Management system", "Documents", "documents:list", "document.view", order=60))
     shell.add_nav(NavEntry("Management system", "Process documentation", "documents:processes", "document.view",
                            order=61))
+    shell.add_nav(NavEntry("Administration", "Document approvers", "documents:approval-rules",
+                           "document.configure", order=210))
     shell.add_panel(HomePanel(
         code="documents_due_for_review", title="Documents due for review",
         template="documents/panels/due_for_review.html",

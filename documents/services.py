@@ -77,6 +77,16 @@ def record_review(document: Document, *, by, note: str = "") -> Document:
     return document
 
 
+def complete_review_activity(activity: PlannedActivity, *, by, note: str = "") -> None:
+    """Done on the planned-activities page or API: the same as reviewing the document."""
+    document = Document.objects.filter(pk=activity.subject_id).first()
+    if document is None:  # the document is gone; fall back to the generic advance
+        activity.subject_id = None
+        activity.complete(reason=note)
+        return
+    record_review(document, by=by, note=note)
+
+
 # --- versions ----------------------------------------------------------------------------
 def _store_file(version: DocumentVersion, upload) -> None:
     Attachment.validate_upload(upload)

@@ -6,6 +6,7 @@ document_patterns = [
     path("", views.DocumentListView.as_view(), name="list"),
     path("register.csv", views.DocumentExportView.as_view(), name="export"),
     path("processes/", views.ProcessCoverageView.as_view(), name="processes"),
+    path("approval-rules/", views.ApprovalRulesView.as_view(), name="approval-rules"),
     path("new/", views.DocumentCreateView.as_view(), name="create"),
     path("<int:pk>/", views.DocumentDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.DocumentUpdateView.as_view(), name="update"),

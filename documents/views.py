@@ -31,7 +31,7 @@ from .api.views import csv_response, file_response
 from .choices import VERSION_STATE_COLOURS, DocumentState, DocumentType, VersionState, process_names
 from .exports import latest_version, register_rows, with_register_data
 from .filters import DocumentFilterSet
-from .models import Acknowledgement, DistributionEntry, Document, DocumentVersion
+from .models import Acknowledgement, ApprovalRule, DistributionEntry, Document, DocumentVersion
 from .pdf import pdf_filename, render_version_pdf
 
 
@@ -384,3 +384,44 @@ class ProcessCoverageView(TenantViewMixin, TemplateView):
         ctx.update(rows=rows, columns=[(c, DocumentType(c).label) for c in COLUMNS],
                    complete=sum(r.complete for r in rows))
         return ctx
+
+
+class ApprovalRuleForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApprovalRule
+        fields = ["document_type", "roles"]
+
+
+class ApprovalRulesView(TenantViewMixin, TemplateView):
+    """Which roles approve which document types; administrators change them here."""
+
+    capability = "document.view"
+    template_name = "documents/approval_rules.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["rules"] = list(ApprovalRule.objects.order_by("document_type"))
+        ctx["form"] = kwargs.get("form") or ApprovalRuleForm()
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        from sms.core.views.mixins import require_capability
+
+        require_capability(request, "document.configure")
+        here = reverse("documents:approval-rules", kwargs={"tenant_slug": self.tenant.slug})
+        if "delete" in request.POST:
+            rule = get_object_or_404(ApprovalRule.objects.all(), pk=request.POST["delete"])
+            rule._history_user = request.user
+            rule.delete()
+            messages.success(request, f"{rule.get_document_type_display()}: back to any approver.")
+            return HttpResponseRedirect(here)
+        instance = ApprovalRule.objects.filter(document_type=request.POST.get("document_type")).first()
+        form = ApprovalRuleForm(request.POST, instance=instance)
+        if form.is_valid():
+            form.instance._change_reason = "Changed in the browser" if instance else "Created"
+            form.save()
+            messages.success(request, "Approval rule saved.")
+            return HttpResponseRedirect(here)
+        return self.render_to_response(self.get_context_data(form=form))

@@ -9,7 +9,7 @@ import datetime as dt
 import factory
 from django.contrib.contenttypes.models import ContentType
 
-from documents.models import Acknowledgement, DistributionEntry, Document, DocumentVersion
+from documents.models import Acknowledgement, ApprovalRule, DistributionEntry, Document, DocumentVersion
 from governance.models import Improvement
 from sms.cmdb.models import Baseline, CIType, ConfigurationItem, Relationship, Service
 from sms.core.models import JournalEntry, PlannedActivity
@@ -206,6 +206,18 @@ def _acknowledgement(people):
     return Acknowledgement.objects.create(version=version, user=people["auditor"])
 
 
+def _approval_rule(people):
+    """Rules are one per document type: once every type has one, the last is returned."""
+    from documents.choices import DocumentType
+    from documents.models import ApprovalRule
+
+    used = set(ApprovalRule.objects.values_list("document_type", flat=True))
+    free = [t for t in DocumentType.values if t not in used]
+    if not free:
+        return ApprovalRule.objects.order_by("-pk").first()
+    return ApprovalRule.objects.create(document_type=free[0], roles=["process_owner"])
+
+
 # model -> callable(people) creating one object in the current tenant context.
 SAMPLE_OBJECTS = {
     Improvement: lambda people: ImprovementFactory(owner=people["process_owner"], created_by=people["agent"]),
@@ -222,6 +234,7 @@ SAMPLE_OBJECTS = {
     DocumentVersion: lambda people: DocumentVersionFactory(created_by=people["agent"]),
     DistributionEntry: lambda people: DistributionEntry.objects.create(document=DocumentFactory(), role="agent"),
     Acknowledgement: _acknowledgement,
+    ApprovalRule: _approval_rule,
 }
 
 

@@ -10,7 +10,7 @@ from sms.tenancy.roles import Role
 
 from .. import services
 from ..choices import VersionState
-from ..models import Acknowledgement, DistributionEntry, Document, DocumentVersion
+from ..models import Acknowledgement, ApprovalRule, DistributionEntry, Document, DocumentVersion
 
 
 class DocumentField(serializers.PrimaryKeyRelatedField):
@@ -193,3 +193,31 @@ class AcknowledgementSerializer(serializers.ModelSerializer):
 
 class ReviewSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class ApprovalRuleSerializer(TenantModelSerializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+
+    class Meta:
+        model = ApprovalRule
+        fields = ["id", "document_type", "roles", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_document_type(self, value):
+        qs = ApprovalRule.objects.filter(document_type=value)
+        if self.instance is not None:
+            qs = qs.exclude(pk=self.instance.pk)
+        if qs.exists():
+            raise serializers.ValidationError("This document type already has an approval rule.")
+        return value
+
+    def validate(self, attrs):
+        # The model's clean() needs the roles list, which the generic validation leaves out.
+        probe = ApprovalRule(document_type=attrs.get("document_type", getattr(self.instance, "document_type", "")),
+                             roles=attrs.get("roles", getattr(self.instance, "roles", [])))
+        try:
+            probe.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(validation_detail(exc)) from exc
+        attrs["roles"] = probe.roles
+        return attrs

@@ -11,16 +11,17 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from sms.core.api import serializers as s
-from sms.core.api.views import RecordViewSet, TenantScopedMixin
+from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMixin
 from sms.core.workflow import available_transitions, run_transition
 
 from .. import services
 from ..exports import REGISTER_HEADER, register_rows
 from ..filters import AcknowledgementFilterSet, DocumentFilterSet, DocumentVersionFilterSet
-from ..models import Acknowledgement, DistributionEntry, Document, DocumentVersion
+from ..models import Acknowledgement, ApprovalRule, DistributionEntry, Document, DocumentVersion
 from ..pdf import pdf_filename, render_version_pdf
 from .serializers import (
     AcknowledgementSerializer,
+    ApprovalRuleSerializer,
     DistributionEntrySerializer,
     DocumentSerializer,
     DocumentVersionSerializer,
@@ -255,3 +256,16 @@ class AcknowledgementViewSet(TenantScopedMixin, mixins.RetrieveModelMixin, mixin
             return Response({"detail": "Only the person asked can acknowledge."}, status=status.HTTP_403_FORBIDDEN)
         services.acknowledge(ack.version, user=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=ack.pk)).data)
+
+
+class ApprovalRuleViewSet(TenantModelViewSet):
+    """Which roles approve which document types (4.3.2 a); types without a rule are
+    approved by anyone holding ``document.approve``."""
+
+    queryset = ApprovalRule.unscoped.none()
+    serializer_class = ApprovalRuleSerializer
+    filter_backends = []
+    action_capabilities = {
+        "list": "document.view", "retrieve": "document.view", "create": "document.configure",
+        "update": "document.configure", "partial_update": "document.configure", "destroy": "document.configure",
+    }

@@ -97,6 +97,10 @@ class ActivityKind:
     # False when a person must complete it (a review is held, an audit is done).
     handler: Callable[[Any], bool] | None = None
     default_interval_months: int = 12
+    # Completing an occurrence whose subject has its own notion of "done" (a document
+    # review moves the document's next review date): called instead of the generic
+    # advance, as ``on_complete(activity, by=user, note=text)``; it must move next_due.
+    on_complete: Callable[..., None] | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 

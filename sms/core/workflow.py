@@ -78,17 +78,21 @@ def condition(message: str, field: str | None = None) -> Callable:
 
 def transition(*, field: str = "state", source, target, label: str, capability: str | None = None,
                conditions: list[Callable] | None = None, reason_required: bool = False,
-               separate_from: str | None = None, style: str = "primary"):
+               separate_from: str | None = None, style: str = "primary",
+               permitted: Callable[[Any, Any, Any], str | None] | None = None):
     """``django_fsm.transition`` with the metadata the service and the UI need.
 
     ``capability`` defaults to ``<kind>.transition``. ``separate_from`` names a user
     attribute of the record (e.g. ``created_by``) who may not take this transition:
     segregation of duties such as "the requester does not approve their own change".
+    ``permitted(record, user, membership)`` is a further check that depends on both the
+    record and the person (e.g. "approvers of this document type"); it returns ``None``
+    or the reason the person may not take the transition.
     """
     return fsm_transition(
         field=field, source=source, target=target, conditions=conditions or [],
         custom={"label": label, "capability": capability, "reason_required": reason_required,
-                "separate_from": separate_from, "style": style},
+                "separate_from": separate_from, "style": style, "permitted": permitted},
     )
 
 
@@ -130,7 +134,12 @@ def _capability(record, t) -> str:
     return f"{type(record).kind().code}.transition"
 
 
-def _who_may_not(record, t, user) -> str | None:
+def _who_may_not(record, t, user, membership=None) -> str | None:
+    permitted = t.custom.get("permitted")
+    if permitted is not None and user is not None:
+        refusal = permitted(record, user, membership)
+        if refusal:
+            return refusal
     attr = t.custom.get("separate_from")
     if not attr or user is None:
         return None
@@ -165,7 +174,9 @@ def available_transitions(record, user) -> list[AvailableTransition]:
     for t in _transitions(record):
         if t.source not in (state, "*", "+") or (t.source == "+" and t.target == state):
             continue
-        allowed = bool(membership and membership.can(_capability(record, t))) and not _who_may_not(record, t, user)
+        allowed = bool(membership and membership.can(_capability(record, t))) and not _who_may_not(
+            record, t, user, membership
+        )
         result.append(AvailableTransition(
             name=t.name, label=t.custom.get("label", t.name), target=str(t.target),
             reason_required=bool(t.custom.get("reason_required")), style=t.custom.get("style", "primary"),
@@ -192,7 +203,7 @@ def run_transition(record, name: str, *, by, reason: str = "", **kwargs):
         cap = _capability(locked, t)
         if membership is None or not membership.can(cap):
             raise TransitionForbidden(f"Your role in this tenant does not allow this ({cap}).")
-        sod = _who_may_not(locked, t, by)
+        sod = _who_may_not(locked, t, by, membership)
         if sod:
             raise TransitionForbidden(sod)
         reason = (reason or "").strip()

@@ -1,5 +1,4 @@
 import pytest
-from django.test import Client
 
 from sms.tenancy import context
 from tests.factories import DocumentFactory, DocumentVersionFactory, issued_version
@@ -27,17 +26,3 @@ def issue(personas, tenant_a):
             return issued_version(personas, document=document, **kwargs)
 
     return make
-
-
-@pytest.fixture
-def web(personas):
-    clients: dict[str, Client] = {}
-
-    def get(who: str) -> Client:
-        if who not in clients:
-            client = Client()
-            client.force_login(personas[who])
-            clients[who] = client
-        return clients[who]
-
-    return get

@@ -122,7 +122,7 @@ def test_find_the_issued_procedure_for_a_process(api, personas, tenant_a, issue)
     assert [r["id"] for r in rows] == [proc.pk]
 
 
-@pytest.mark.parametrize("role", ["auditor", "agent", "change_approver", "top_management"])
+@pytest.mark.parametrize("role", ["auditor", "agent", "change_approver"])
 def test_readers_read_but_never_edit(api, role, document, issue):
     version = issue(document)
     client = api(role)

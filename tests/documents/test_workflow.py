@@ -39,9 +39,11 @@ def test_approval_needs_the_capability(personas, tenant_a, draft):
     # The administrator holds *.transition but not the explicit-only document.approve.
     with pytest.raises(TransitionForbidden, match="document.approve"):
         take(version, "approve", personas["admin"], tenant_a)
-    for role in ("agent", "auditor", "change_approver", "top_management"):
+    for role in ("agent", "auditor", "change_approver"):
         with pytest.raises(TransitionForbidden):
             take(version, "approve", personas[role], tenant_a)
+    # Top management approves the documents it owns, such as the service management policy.
+    assert take(version, "approve", personas["top_management"], tenant_a).state == "approved"
 
 
 def test_submit_needs_content_and_summary(personas, tenant_a, document):
@@ -172,3 +174,23 @@ def test_every_document_has_one_review_activity(personas, tenant_a, document):
         document.save()
         assert PlannedActivity.objects.filter(kind="document_review", subject_id=document.pk).count() == 1
         assert PlannedActivity.objects.get(pk=activity.pk).interval_count == 6
+
+
+def test_completing_the_planned_review_reviews_the_document(web, personas, tenant_a, document):
+    import datetime as dt
+
+    from documents.services import review_activity
+    from sms.core.models import PlannedActivity
+
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        document.next_review_date = dt.date.today() - dt.timedelta(days=3)
+        document.save()
+        activity = review_activity(document)
+        assert activity.next_due == document.next_review_date
+    response = web("process_owner").post(f"/t/acme/planned/{activity.pk}/complete/", {"reason": "Still right"})
+    assert response.status_code == 302
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        document.refresh_from_db()
+        activity = PlannedActivity.objects.get(pk=activity.pk)
+    assert document.next_review_date > dt.date.today() and document.last_reviewed_by == personas["process_owner"]
+    assert activity.next_due == document.next_review_date and activity.last_done_at is not None

@@ -121,6 +121,11 @@ class PlannedActivity(TrackedModel):
 
     def complete(self, done_at: dt.datetime | None = None, reason: str = "") -> None:
         """Mark the current occurrence done and schedule the next one."""
+        kind = self.kind_info
+        if kind is not None and kind.on_complete is not None and self.subject_id is not None:
+            kind.on_complete(self, by=getattr(self, "_history_user", None), note=reason)
+            self.refresh_from_db()
+            return
         done_at = done_at or timezone.now()
         self.last_done_at = done_at
         # Keep the planned cadence; an occurrence done very late does not leave the
