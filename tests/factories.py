@@ -296,3 +296,27 @@ def _register_retention_samples():
 
 
 _register_retention_samples()
+
+
+# --- CMDB audits (sms.cmdb, clause 9.1) -------------------------------------------------------
+class CMDBAuditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cmdb.CMDBAudit"
+
+    title = factory.Sequence(lambda n: f"CMDB audit {n}")
+    description = "Audit of the CMDB records."
+    stale_after_days = 365
+
+
+def _cmdb_audit(people):
+    ConfigurationItemFactory(owner=people["process_owner"])
+    return CMDBAuditFactory(owner=people["process_owner"], auditor=people["auditor"])
+
+
+def _register_cmdb_audit_samples() -> None:
+    from sms.cmdb.models import CMDBAudit
+
+    SAMPLE_OBJECTS[CMDBAudit] = _cmdb_audit
+
+
+_register_cmdb_audit_samples()

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Baseline, CIType, ConfigurationItem, Relationship, Service, ServiceComponent
+from sms.core.admin_base import RecordAdmin
+
+from .models import AuditedCI, Baseline, CIType, CMDBAudit, ConfigurationItem, Relationship, Service, ServiceComponent
 
 
 @admin.register(CIType)
@@ -71,3 +73,20 @@ class BaselineAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AuditedCIInline(admin.TabularInline):
+    model = AuditedCI
+    extra = 0
+    raw_id_fields = ["ci"]
+    fields = ["ci", "result", "note"]
+
+
+@admin.register(CMDBAudit)
+class CMDBAuditAdmin(RecordAdmin):
+    list_display = ["reference", "title", "state", "planned_for", "auditor"]
+    list_filter = ["state"]
+    list_select_related = ["auditor"]
+    raw_id_fields = ["owner", "auditor"]
+    readonly_fields = [*RecordAdmin.readonly_fields, "state", "area_owner", "results", "checked_at", "completed_at"]
+    inlines = [AuditedCIInline]

@@ -8,12 +8,13 @@ class CmdbConfig(AppConfig):
 
     def ready(self) -> None:
         from sms.core import demo
-        from sms.core.registry import kinds
+        from sms.core.registry import ActivityKind, activity_kinds, kinds
         from sms.tenancy.roles import Role, grant
 
-        from .choices import CI_STATE_COLOURS, SERVICE_STATE_COLOURS
-        from .demo import seed_cmdb
-        from .models import ConfigurationItem, Service
+        from .auditing import ACTIVITY_KIND, scheduled_audit
+        from .choices import AUDIT_STATE_COLOURS, CI_STATE_COLOURS, SERVICE_STATE_COLOURS
+        from .demo import seed_cmdb, seed_cmdb_audits
+        from .models import CMDBAudit, ConfigurationItem, Service
 
         kinds.register(
             code="ci",
@@ -35,11 +36,38 @@ class CmdbConfig(AppConfig):
             url_namespace="services",
             state_colours=SERVICE_STATE_COLOURS,
         )
+        kinds.register(
+            code="cmdbaudit",
+            model=CMDBAudit,
+            prefix="CMA",
+            process="Configuration management",
+            clause="9.1",
+            api_path="cmdb-audits",
+            url_namespace="cmdb-audits",
+            state_colours=AUDIT_STATE_COLOURS,
+            closed_states=("completed", "cancelled"),
+        )
+        activity_kinds.register(
+            ActivityKind(
+                ACTIVITY_KIND,
+                "CMDB audit",
+                "9.1",
+                "Audit the records in the CMDB: automatic data-quality checks, then CIs verified against reality.",
+                handler=scheduled_audit,
+                default_interval_months=6,
+            )
+        )
+        # Auditors perform CMDB audits (they hold no write access to the CIs themselves);
+        # process owners and administrators hold create/update/transition by wildcard.
+        grant(Role.AUDITOR, "cmdbaudit.create", "cmdbaudit.update", "cmdbaudit.transition", "cmdbaudit.verify")
+        grant(Role.PROCESS_OWNER, "cmdbaudit.verify")
+        grant(Role.ADMIN, "cmdbaudit.verify")
         # CI types are the documented definition the whole CMDB is validated against:
         # only tenant administrators change them, so "citype.manage" is granted by name
         # and matches none of the process owner's wildcards (*.create, *.update).
         grant(Role.ADMIN, "citype.manage")
         demo.register(seed_cmdb)
+        demo.register(seed_cmdb_audits)
 
         from . import panels
 

@@ -109,3 +109,30 @@ class ImpactDirection(models.TextChoices):
     DOWN = "down", "Downstream: what depends on it"
     UP = "up", "Upstream: what it depends on"
     BOTH = "both", "Both"
+
+
+class AuditState(models.TextChoices):
+    """Lifecycle of a CMDB audit (clause 9.1: the CMDB is audited at planned intervals)."""
+
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+AUDIT_STATE_COLOURS = {
+    AuditState.PLANNED: "blue",
+    AuditState.IN_PROGRESS: "amber",
+    AuditState.COMPLETED: "green",
+    AuditState.CANCELLED: "grey",
+}
+
+
+class VerificationResult(models.TextChoices):
+    """What an auditor found when checking a CI's record against reality."""
+
+    OK = "ok", "Record is accurate"
+    DEFICIENT = "deficient", "Record is deficient"
+
+
+VERIFICATION_COLOURS = {VerificationResult.OK: "green", VerificationResult.DEFICIENT: "red"}

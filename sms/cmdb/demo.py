@@ -630,3 +630,60 @@ def seed_cmdb(tenant, people) -> None:
     take_baseline(
         "Whole CMDB, start of quarter", by=b.owner, description=f"Quarterly baseline of {timezone.localdate():%B %Y}."
     )
+
+
+def seed_cmdb_audits(tenant, people) -> None:
+    """A completed CMDB audit of the database servers with one deficiency, and the
+    planned activity that schedules the next CMDB audit (clause 9.1). Idempotent."""
+    from sms.core.models import PlannedActivity
+
+    from .auditing import ACTIVITY_KIND, verify_ci
+    from .models import CMDBAudit
+
+    owner, auditor = people[Role.PROCESS_OWNER], people[Role.AUDITOR]
+    if not PlannedActivity.objects.filter(kind=ACTIVITY_KIND).exists():
+        PlannedActivity(
+            kind=ACTIVITY_KIND,
+            title="CMDB audit",
+            description="Half-yearly audit of the CMDB records: automatic checks and a sample verified on site.",
+            interval_count=6,
+            interval_unit="months",
+            owner=owner,
+            next_due=timezone.localdate() + dt.timedelta(days=45),
+        ).save(reason="Demo data")
+    if CMDBAudit.objects.exists():
+        return
+    vm_type = CIType.objects.filter(code="virtual_machine").first()
+    if vm_type is None or not ConfigurationItem.objects.filter(ci_type=vm_type).exists():
+        return
+    with transaction.atomic():
+        audit = CMDBAudit(
+            title="CMDB audit of the virtual machines",
+            description="Sample of the virtual machines checked against the hypervisor inventory.",
+            owner=owner,
+            auditor=auditor,
+            scope={"ci_types": [vm_type.pk]},
+            planned_for=timezone.localdate() - dt.timedelta(days=135),
+        )
+        audit.save(reason="Demo data")
+        if audit.area_owner_id == auditor.pk:  # never in the demo, but never audit your own area
+            return
+        audit = run_transition(audit, "start", by=auditor)
+        sample = list(ConfigurationItem.objects.filter(ci_type=vm_type).order_by("number")[:3])
+        for ci in sample[:-1]:
+            verify_ci(audit, ci, by=auditor, result="ok")
+        verify_ci(
+            audit,
+            sample[-1],
+            by=auditor,
+            result="deficient",
+            note="The hypervisor shows 32 GB of memory; the record says 16 GB.",
+        )
+        audit.deficiencies = f"{sample[-1].reference}: recorded memory does not match the machine."
+        audit.actions_taken = (
+            "Record corrected by the CI owner under the standard change for VM resizing; "
+            "resizing now updates the CMDB as a step of that change."
+        )
+        audit._history_user = auditor
+        audit.save(reason="Findings recorded")
+        run_transition(audit, "complete", by=auditor)

@@ -12,8 +12,8 @@ from sms.core.filters import RecordFilterSet
 from sms.parties.choices import PartyType
 from sms.parties.models import Party
 
-from .choices import CIState, Criticality, MasterCopyPolicy, RelationshipKind, ServiceState
-from .models import Baseline, CIType, ConfigurationItem, Relationship, Service
+from .choices import AuditState, CIState, Criticality, MasterCopyPolicy, RelationshipKind, ServiceState
+from .models import Baseline, CIType, CMDBAudit, ConfigurationItem, Relationship, Service
 
 
 def _ci_types(request):
@@ -132,3 +132,14 @@ class BaselineFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+
+class CMDBAuditFilterSet(RecordFilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=AuditState.choices, label="Status")
+    auditor = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
+    planned_after = django_filters.DateFilter(field_name="planned_for", lookup_expr="gte")
+    planned_before = django_filters.DateFilter(field_name="planned_for", lookup_expr="lte")
+
+    class Meta:
+        model = CMDBAudit
+        fields = ["q", "state", "owner", "auditor", "planned_after", "planned_before"]

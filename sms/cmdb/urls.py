@@ -1,9 +1,10 @@
 from django.urls import include, path
 
-from .views import baselines, catalogue, items, types
+from .views import audits, baselines, catalogue, items, types
 
 ci_patterns = [
     path("", items.ConfigurationItemListView.as_view(), name="list"),
+    path("health/", audits.HealthView.as_view(), name="health"),
     path("new/", items.ConfigurationItemCreateView.as_view(), name="create"),
     path("<int:pk>/", items.ConfigurationItemDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", items.ConfigurationItemUpdateView.as_view(), name="update"),
@@ -38,10 +39,19 @@ baseline_patterns = [
     path("<int:pk>/diff/", baselines.BaselineDiffView.as_view(), name="diff"),
 ]
 
+audit_patterns = [
+    path("", audits.CMDBAuditListView.as_view(), name="list"),
+    path("new/", audits.CMDBAuditCreateView.as_view(), name="create"),
+    path("<int:pk>/", audits.CMDBAuditDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", audits.CMDBAuditUpdateView.as_view(), name="update"),
+    path("<int:pk>/verify/", audits.VerifyView.as_view(), name="verify"),
+]
+
 # Mounted under /t/<tenant-slug>/ by sms/urls.py.
 urlpatterns = [
     path("cis/", include((ci_patterns, "cis"))),
     path("services/", include((service_patterns, "services"))),
     path("ci-types/", include((citype_patterns, "citypes"))),
     path("baselines/", include((baseline_patterns, "baselines"))),
+    path("cmdb-audits/", include((audit_patterns, "cmdb-audits"))),
 ]

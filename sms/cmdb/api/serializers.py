@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sms.core.api.serializers import RecordSerializer, TenantModelSerializer, UserSummarySerializer
+from sms.core.api.serializers import MemberField, RecordSerializer, TenantModelSerializer, UserSummarySerializer
 from sms.parties.choices import PartyType
 from sms.parties.models import Party
 
@@ -21,7 +21,7 @@ from ..choices import (
     RelationshipKind,
     ServiceState,
 )
-from ..models import Baseline, CIType, ConfigurationItem, Relationship, Service
+from ..models import Baseline, CIType, CMDBAudit, ConfigurationItem, Relationship, Service
 from ..schema import normalise_schema, schema_errors
 from ..services import DEFAULT_IMPACT_DEPTH, MAX_IMPACT_DEPTH
 
@@ -524,3 +524,115 @@ class BaselineDiffQuerySerializer(serializers.Serializer):
         if baseline is None:
             raise serializers.ValidationError(f"No baseline {value} in this tenant.")
         return baseline
+
+
+# --- CMDB audits ---------------------------------------------------------------------------------------
+class CMDBAuditSerializer(RecordSerializer):
+    """A CMDB audit (clause 9.1). ``ci_types`` and ``services`` set the scope (neither:
+    the whole CMDB); the automatic results are read-only, produced when it starts."""
+
+    state_label = serializers.SerializerMethodField()
+    colour = serializers.SerializerMethodField()
+    auditor = MemberField(required=False, allow_null=True)
+    auditor_detail = UserSummarySerializer(source="auditor", read_only=True)
+    area_owner_detail = UserSummarySerializer(source="area_owner", read_only=True)
+    ci_types = ScopedRelatedField(lambda: CIType.objects.all(), many=True, required=False, write_only=True)
+    services = ScopedRelatedField(lambda: Service.objects.all(), many=True, required=False, write_only=True)
+    totals = serializers.SerializerMethodField(help_text="Totals of the automatic checks, once run.")
+
+    class Meta:
+        model = CMDBAudit
+        fields = [
+            *RecordSerializer.RECORD_FIELDS,
+            "state",
+            "state_label",
+            "colour",
+            "auditor",
+            "auditor_detail",
+            "area_owner_detail",
+            "scope",
+            "ci_types",
+            "services",
+            "stale_after_days",
+            "planned_for",
+            "activity",
+            "checked_at",
+            "totals",
+            "deficiencies",
+            "actions_taken",
+            "completed_at",
+        ]
+        read_only_fields = ["state", "scope", "activity", "checked_at", "completed_at"]
+
+    def get_colour(self, obj) -> str:
+        from ..choices import AUDIT_STATE_COLOURS
+
+        return AUDIT_STATE_COLOURS.get(obj.state, "grey")
+
+    def get_totals(self, obj) -> dict | None:
+        return (obj.results or {}).get("totals") if "results" not in obj.get_deferred_fields() else None
+
+    def validate_title(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("A title is required.")
+        return value.strip()
+
+    def validate(self, attrs):
+        from ..choices import AuditState
+        from ..quality import area_owner_id, normalise_scope
+
+        instance = self.instance
+        types, services = attrs.pop("ci_types", None), attrs.pop("services", None)
+        errors: dict[str, list[str]] = {}
+        if types is not None or services is not None:
+            current = instance.scope if instance is not None else {}
+            attrs["scope"] = normalise_scope(
+                {
+                    "ci_types": [t.pk for t in types] if types is not None else current.get("ci_types"),
+                    "services": [s.pk for s in services] if services is not None else current.get("services"),
+                }
+            )
+        if instance is not None:
+            if instance.state in (AuditState.COMPLETED, AuditState.CANCELLED):
+                raise serializers.ValidationError(
+                    {"non_field_errors": [f"A {instance.get_state_display().lower()} audit is not changed."]}
+                )
+            if instance.state != AuditState.PLANNED:
+                for name in ("scope", "auditor", "stale_after_days"):
+                    if name in attrs and attrs[name] != getattr(instance, name):
+                        errors[name] = ["Fixed once the audit has started."]
+        auditor = attrs.get("auditor", instance.auditor if instance else None)
+        scope = attrs.get("scope", instance.scope if instance else {})
+        if auditor is not None and auditor.pk == area_owner_id(scope):
+            errors["auditor"] = [
+                f"{auditor.username} owns most of the CIs in this scope: an auditor may not audit their own area."
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().validate(attrs)
+
+
+class AuditedCISerializer(serializers.Serializer):
+    """One CI verified in a CMDB audit: the record checked against reality."""
+
+    id = serializers.IntegerField(read_only=True)
+    ci = ScopedRelatedField(lambda: ConfigurationItem.objects.all())
+    ci_detail = CIBriefSerializer(source="ci", read_only=True)
+    result = serializers.ChoiceField(choices=[("ok", "Record is accurate"), ("deficient", "Record is deficient")])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    verified_by = UserSummarySerializer(read_only=True)
+    verified_at = serializers.DateTimeField(read_only=True)
+
+
+class RaiseImprovementSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=250)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+    def validate_title(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("A title is required.")
+        return value.strip()
+
+
+class HealthQuerySerializer(serializers.Serializer):
+    stale_after_days = serializers.IntegerField(min_value=1, max_value=3650, default=365)

@@ -13,11 +13,12 @@ from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMi
 from ..filters import (
     BaselineFilterSet,
     CITypeFilterSet,
+    CMDBAuditFilterSet,
     ConfigurationItemFilterSet,
     RelationshipFilterSet,
     ServiceFilterSet,
 )
-from ..models import Baseline, CIType, ConfigurationItem, Relationship, Service
+from ..models import AuditedCI, Baseline, CIType, CMDBAudit, ConfigurationItem, Relationship, Service
 from ..services import impact
 from . import serializers as s
 
@@ -98,7 +99,7 @@ class ConfigurationItemViewSet(ImpactMixin, RecordViewSet):
 
     @property
     def action_capabilities(self) -> dict[str, str]:
-        return {**super().action_capabilities, "impact": "ci.view", "relationships": "ci.view"}
+        return {**super().action_capabilities, "impact": "ci.view", "relationships": "ci.view", "health": "ci.view"}
 
     def scoped_queryset(self):
         return (
@@ -116,6 +117,21 @@ class ConfigurationItemViewSet(ImpactMixin, RecordViewSet):
         reference = serializer.validated_data.get("last_change_reference")
         instance._change_reason = f"{reason} (under {reference})" if reference else reason
         serializer.save()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("stale_after_days", OpenApiTypes.INT, description="1 to 3650, default 365.")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=False, methods=["get"])
+    def health(self, request):
+        """CMDB health (clause 9.1): per CI type, CIs without an owner, orphans, CIs not
+        verified for ``stale_after_days``, duplicate names and serial numbers, and
+        attributes failing the type's schema; computed in a fixed number of queries."""
+        from ..quality import health
+
+        query = s.HealthQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(health(stale_after_days=query.validated_data["stale_after_days"]))
 
     @extend_schema(responses=s.CIRelationshipSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -255,3 +271,87 @@ class BaselineViewSet(
         query = s.BaselineDiffQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(diff_baseline(baseline, query.validated_data["against"]))
+
+
+class CMDBAuditViewSet(RecordViewSet):
+    """CMDB audits (clause 9.1): planned, started (the automatic checks run), CIs
+    verified, deficiencies and actions recorded, completed. Auditors perform them;
+    nobody audits the area they own."""
+
+    queryset = CMDBAudit.unscoped.none()
+    serializer_class = s.CMDBAuditSerializer
+    filterset_class = CMDBAuditFilterSet
+    capability_area = "cmdbaudit"
+    select_related = ("owner", "created_by", "updated_by", "auditor", "area_owner")
+    ordering_fields = ["number", "title", "state", "planned_for", "created_at", "updated_at"]
+
+    @property
+    def action_capabilities(self) -> dict[str, str]:
+        return {
+            **super().action_capabilities,
+            "results": "cmdbaudit.view",
+            "verifications": "cmdbaudit.view",
+            "verify": "cmdbaudit.verify",
+            "rerun_checks": "cmdbaudit.update",
+            "raise_improvement": "improvement.create",
+        }
+
+    def scoped_queryset(self):
+        qs = super().scoped_queryset()
+        return qs.defer("results") if self.action == "list" else qs
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        """The automatic data-quality results as recorded when the checks ran."""
+        audit = self.get_object()
+        return Response({"checked_at": audit.checked_at, **(audit.results or {})})
+
+    @extend_schema(responses=s.AuditedCISerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def verifications(self, request, pk=None):
+        audit = self.get_object()
+        qs = AuditedCI.objects.filter(audit=audit).select_related("ci__ci_type", "verified_by").order_by("id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.AuditedCISerializer(page, many=True).data)
+
+    @extend_schema(request=s.AuditedCISerializer, responses=s.AuditedCISerializer)
+    @verifications.mapping.post
+    def verify(self, request, pk=None):
+        """Record the verdict on one CI checked against reality; stamps the CI verified."""
+        from ..auditing import verify_ci
+
+        audit = self.get_object()
+        ser = s.AuditedCISerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        row = verify_ci(
+            audit, ser.validated_data["ci"], by=request.user,
+            result=ser.validated_data["result"], note=ser.validated_data["note"],
+        )
+        return Response(s.AuditedCISerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.CMDBAuditSerializer)
+    @action(detail=True, methods=["post"], url_path="rerun-checks")
+    def rerun_checks(self, request, pk=None):
+        from ..auditing import rerun_checks
+
+        audit = rerun_checks(self.get_object(), by=request.user)
+        return Response(self.get_serializer(audit).data)
+
+    @extend_schema(request=s.RaiseImprovementSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"], url_path="raise-improvement")
+    def raise_improvement(self, request, pk=None):
+        """Raise an improvement from this audit's deficiencies, linked to the audit."""
+        from ..auditing import raise_improvement
+
+        audit = self.get_object()
+        ser = s.RaiseImprovementSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            improvement = raise_improvement(audit, by=request.user, **ser.validated_data)
+        except LookupError as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(
+            {"id": improvement.pk, "reference": improvement.reference, "title": improvement.title},
+            status=status.HTTP_201_CREATED,
+        )

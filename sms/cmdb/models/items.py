@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -72,6 +73,12 @@ class ConfigurationItem(WorkflowModel, Record):
         max_length=40,
         blank=True,
         help_text="The request for change the CI was last changed under (required for controlled types).",
+    )
+    # Set when an auditor checks the record against reality (CMDB audits, 9.1); a CI
+    # not verified for a while is reported as stale by the data-quality checks.
+    last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
 
     class Meta(Record.Meta):
