@@ -24,7 +24,7 @@ class RetentionConfig(AppConfig):
             code="disposal",
             model=DisposalRun,
             prefix="DSP",
-            process="Control of records",
+            process="Documentation management",
             clause="4.3.3",
             api_path="disposal-runs",
             url_namespace="disposals",

@@ -1,3 +1,5 @@
+from django.urls import NoReverseMatch, reverse
+
 from sms.core.registry import shell
 
 from .models import Membership
@@ -32,5 +34,28 @@ def tenancy(request):
         "memberships": memberships,
         "other_memberships": [m for m in memberships if tenant is None or m.tenant_id != tenant.pk],
         "can": _Capabilities(membership.roles if membership else ()),
-        "nav_sections": shell.nav_for(membership) if tenant is not None else [],
+        "nav_sections": _navigation(request, tenant, membership),
     }
+
+
+def _navigation(request, tenant, membership) -> list[tuple[str, list[dict]]]:
+    """Sections of links; the one whose URL is the longest prefix of the page is current."""
+    if tenant is None:
+        return []
+    sections = []
+    best = None
+    for section, entries in shell.nav_for(membership):
+        links = []
+        for entry in entries:
+            try:
+                href = reverse(entry.url_name, kwargs={"tenant_slug": tenant.slug})
+            except NoReverseMatch:
+                continue
+            link = {"label": entry.label, "href": href, "current": False}
+            if request.path.startswith(href) and (best is None or len(href) > len(best["href"])):
+                best = link
+            links.append(link)
+        sections.append((section, links))
+    if best is not None:
+        best["current"] = True
+    return sections

@@ -147,3 +147,9 @@ def test_admin_without_a_tenant_does_not_fail(db, personas):
     client.force_login(root)
     assert client.get("/admin/governance/improvement/").status_code == 200
     assert client.get("/admin/core/plannedactivity/").status_code == 200
+
+
+def test_only_the_closest_navigation_entry_is_current(web):
+    page = web("admin").get("/t/acme/documents/processes/").content.decode()
+    assert page.count('aria-current="page"') == 1
+    assert 'href="/t/acme/documents/processes/" aria-current="page"' in page

@@ -113,10 +113,6 @@ def sort_state(current: str, key: str) -> str:
     return "none"
 
 
-@register.filter
-def startswith(value: str, prefix: str) -> bool:
-    return bool(prefix) and str(value).startswith(str(prefix))
-
 
 @register.simple_tag
 def record_url_for(kind, pk) -> str:
