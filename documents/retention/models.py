@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import capfirst
 
 from sms.core.models import Record, TenantModel, TrackedModel
 from sms.core.registry import kinds
@@ -22,7 +23,7 @@ def _validate_kind(code: str, *, needs_closure: bool) -> None:
         raise ValidationError({"record_kind": f"Unknown kind of record {code!r}."})
     if needs_closure and not kind.closed_states:
         raise ValidationError(
-            {"record_kind": f"{kind.label_plural.capitalize()} have no closed state, so no retention period can run."}
+            {"record_kind": f"{capfirst(kind.label_plural)} have no closed state, so no retention period can run."}
         )
 
 

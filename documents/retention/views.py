@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
+from django.utils.text import capfirst
 from django.views.generic import ListView, TemplateView
 
 from sms.core.registry import kinds
@@ -30,7 +31,7 @@ class RetentionRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["record_kind"].choices = [(k.code, k.label_plural.capitalize()) for k in kinds if k.closed_states]
+        self.fields["record_kind"].choices = [(k.code, capfirst(k.label_plural)) for k in kinds if k.closed_states]
 
 
 class HoldForm(forms.Form):
