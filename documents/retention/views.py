@@ -8,8 +8,8 @@ from django.db import IntegrityError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.views import View
 from django.utils.text import capfirst
+from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from sms.core.registry import kinds
