@@ -12,7 +12,19 @@ from sms.core.models import PlannedActivity
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class RecordFilterSet(django_filters.FilterSet):
+class FilterSet(django_filters.FilterSet):
+    """Yes/no filters offer "Any" rather than Django's "Unknown" in the browser."""
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            if isinstance(field.widget, forms.NullBooleanSelect):
+                field.widget.choices = (("unknown", "Any"), ("true", "Yes"), ("false", "No"))
+        return form
+
+
+class RecordFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     owner = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members(), empty_label="Anyone")
     created_after = django_filters.DateFilter(
@@ -31,7 +43,7 @@ class RecordFilterSet(django_filters.FilterSet):
         )
 
 
-class PlannedActivityFilterSet(django_filters.FilterSet):
+class PlannedActivityFilterSet(FilterSet):
     """Filters are declared, not generated from Meta.fields: generation reads the model's
     default manager at class creation, which has no tenant then."""
 
