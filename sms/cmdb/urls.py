@@ -1,10 +1,13 @@
 from django.urls import include, path
 
-from .views import audits, baselines, catalogue, items, types
+from .views import audits, baselines, catalogue, items, transfer, types
 
 ci_patterns = [
     path("", items.ConfigurationItemListView.as_view(), name="list"),
     path("health/", audits.HealthView.as_view(), name="health"),
+    path("export/", transfer.CIExportView.as_view(), name="export"),
+    path("export/relationships/", transfer.RelationshipExportView.as_view(), name="export-relationships"),
+    path("import/", transfer.ImportView.as_view(), name="import"),
     path("new/", items.ConfigurationItemCreateView.as_view(), name="create"),
     path("<int:pk>/", items.ConfigurationItemDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", items.ConfigurationItemUpdateView.as_view(), name="update"),

@@ -636,3 +636,19 @@ class RaiseImprovementSerializer(serializers.Serializer):
 
 class HealthQuerySerializer(serializers.Serializer):
     stale_after_days = serializers.IntegerField(min_value=1, max_value=3650, default=365)
+
+
+class CSVImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="UTF-8 CSV with a header row; see the columns in the documentation.")
+    dry_run = serializers.CharField(
+        required=False, default="true", help_text="true (default): validate only; false: write every row or none."
+    )
+
+    def validate_dry_run(self, value: str) -> bool:
+        # A form omits a false checkbox, and DRF reads an omitted boolean as false: parse the text instead.
+        text = str(value).strip().lower()
+        if text in ("", "true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise serializers.ValidationError("Expected true or false.")

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
 from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMixin
@@ -37,6 +38,26 @@ IMPACT_PARAMETERS = [
     ),
     OpenApiParameter("depth", OpenApiTypes.INT, description="How many steps to follow (1 to 30, default 10)."),
 ]
+
+
+def csv_response(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def run_import(request, importer) -> Response:
+    """Only CMDB writers import: creating and updating CIs both."""
+    membership = getattr(request._request, "membership", None)
+    if membership is None or not membership.can("ci.create"):
+        raise PermissionDenied("Your role in this tenant does not allow importing into the CMDB (ci.create).")
+    ser = s.CSVImportSerializer(data=request.data)
+    ser.is_valid(raise_exception=True)
+    upload = ser.validated_data["file"]
+    report = importer(
+        upload.read(), filename=upload.name[:200], by=request.user, dry_run=ser.validated_data["dry_run"]
+    )
+    return Response(report.as_dict(), status=status.HTTP_200_OK if report.valid else status.HTTP_400_BAD_REQUEST)
 
 
 class ImpactMixin:
@@ -99,7 +120,14 @@ class ConfigurationItemViewSet(ImpactMixin, RecordViewSet):
 
     @property
     def action_capabilities(self) -> dict[str, str]:
-        return {**super().action_capabilities, "impact": "ci.view", "relationships": "ci.view", "health": "ci.view"}
+        return {
+            **super().action_capabilities,
+            "impact": "ci.view",
+            "relationships": "ci.view",
+            "health": "ci.view",
+            "export": "ci.view",
+            "import_csv": "ci.update",
+        }
 
     def scoped_queryset(self):
         return (
@@ -133,6 +161,24 @@ class ConfigurationItemViewSet(ImpactMixin, RecordViewSet):
         query.is_valid(raise_exception=True)
         return Response(health(stale_after_days=query.validated_data["stale_after_days"]))
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """The CIs matching the list's filters as CSV (streamed); see ``sms.cmdb.csvio``."""
+        from ..csvio import export_cis
+
+        qs = self.filter_queryset(ConfigurationItem.objects.all())
+        return csv_response(export_cis(qs), "cis.csv")
+
+    @extend_schema(request={"multipart/form-data": s.CSVImportSerializer}, responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_csv(self, request):
+        """Import CIs from CSV: ``dry_run`` (default true) only validates; a real run
+        writes every row or none. 400 with the row errors when any row is invalid."""
+        from ..csvio import import_cis
+
+        return run_import(request, import_cis)
+
     @extend_schema(responses=s.CIRelationshipSerializer(many=True))
     @action(detail=True, methods=["get"])
     def relationships(self, request, pk=None):
@@ -165,7 +211,28 @@ class RelationshipViewSet(
     http_method_names = ["get", "post", "delete", "head", "options"]
     ordering_fields = ["kind", "created_at"]
     # A relationship is part of the CI's record (9.1 b): adding or removing one is an update of the CI.
-    action_capabilities = {"create": "ci.update", "destroy": "ci.update"}
+    action_capabilities = {
+        "create": "ci.update",
+        "destroy": "ci.update",
+        "export": "ci.view",
+        "import_csv": "ci.update",
+    }
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        """The relationships matching the filters as CSV (streamed)."""
+        from ..csvio import export_relationships
+
+        return csv_response(export_relationships(self.filter_queryset(Relationship.objects.all())), "relationships.csv")
+
+    @extend_schema(request={"multipart/form-data": s.CSVImportSerializer}, responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_csv(self, request):
+        """Add relationships from CSV (source, kind, target, note, change_reason)."""
+        from ..csvio import import_relationships
+
+        return run_import(request, import_relationships)
 
     def scoped_queryset(self):
         return Relationship.objects.select_related("source__ci_type", "target__ci_type", "created_by").order_by(

@@ -44,6 +44,8 @@ class ConfigurationItemListView(RecordListView):
         Column("owner", "Owner"),
     )
     empty_text = "The CMDB is empty. Register the CIs your services are made of."
+    template_name = "cmdb/ci_list.html"
+    results_template = "cmdb/_ci_results.html"
 
 
 def attribute_rows(ci: ConfigurationItem) -> list[dict]:
