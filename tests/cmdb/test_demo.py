@@ -38,3 +38,18 @@ def test_seed_demo_builds_a_valid_cmdb_and_is_idempotent(db):
                 Relationship.objects.count(),
                 Party.objects.count(),
             )
+
+
+def test_demo_has_a_completed_cmdb_audit_and_a_planned_one(db):
+    from sms.cmdb.models import CMDBAudit
+    from sms.core.models import PlannedActivity
+
+    for _ in range(2):  # idempotent
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    for tenant in Tenant.objects.filter(slug__in=["northwind", "contoso"]):
+        with context.tenant_context(tenant):
+            audit = CMDBAudit.objects.get()
+            assert audit.state == "completed" and audit.deficiencies and audit.actions_taken
+            assert audit.verifications.filter(result="deficient").count() == 1
+            assert audit.auditor_id != audit.area_owner_id
+            assert PlannedActivity.objects.filter(kind="cmdb_audit", is_active=True).count() == 1
