@@ -25,6 +25,8 @@ class CmdbConfig(AppConfig):
             api_path="cis",
             url_namespace="cis",
             state_colours=CI_STATE_COLOURS,
+            # Records of disposed CIs are kept for their retention period, then disposed of.
+            closed_states=("disposed",),
         )
         kinds.register(
             code="service",
@@ -35,6 +37,7 @@ class CmdbConfig(AppConfig):
             api_path="services",
             url_namespace="services",
             state_colours=SERVICE_STATE_COLOURS,
+            closed_states=("retired",),
         )
         kinds.register(
             code="cmdbaudit",

@@ -174,3 +174,10 @@ def test_browser_pages(web, setup, personas, tenant_a, in_tenant):
     assert web("agent").post("/t/acme/retention/disposals/new/").status_code == 403
     assert web("auditor").get("/t/acme/retention/tombstones/").status_code == 200
     assert web("outsider_admin").get(f"/t/globex/retention/disposals/{run.pk}/").status_code == 404
+
+
+def test_cmdb_kinds_can_have_retention(api):
+    for kind in ("ci", "service"):
+        response = api("admin").post("/api/v1/retention-rules/", {"record_kind": kind, "retain_months": 60,
+                                                                   "action": "archive"})
+        assert response.status_code == 201, response.content
