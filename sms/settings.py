@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sms.core.tasks.dispatch_planned_activities",
         "schedule": 60.0,
     },
+    # Incident targets (clause 8.1): flag running incidents whose due times have passed.
+    "check-incident-breaches": {
+        "task": "processes.resolution.tasks.check_breaches",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

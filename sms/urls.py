@@ -4,7 +4,8 @@ from django.urls import include, path
 from sms.health import healthz
 
 # Each app's browser pages, mounted under /t/<tenant-slug>/.
-TENANT_APPS = ["governance.urls", "sms.cmdb.urls", "sms.parties.urls", "documents.urls", "documents.retention.urls"]
+TENANT_APPS = ["governance.urls", "sms.cmdb.urls", "sms.parties.urls", "documents.urls", "documents.retention.urls",
+               "processes.resolution.urls"]
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),

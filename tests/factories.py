@@ -320,3 +320,108 @@ def _register_cmdb_audit_samples() -> None:
 
 
 _register_cmdb_audit_samples()
+
+
+# --- resolution processes (processes.resolution, clause 8.1) ---------------------------------
+class ServiceCalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resolution.ServiceCalendar"
+
+    name = factory.Sequence(lambda n: f"Business hours {n}")
+    time_zone = "Europe/London"
+    working_hours = factory.LazyFunction(
+        lambda: [{"day": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+    )
+    holidays = factory.LazyFunction(lambda: [{"date": "2026-12-25", "name": "Christmas Day"}])
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resolution.Category"
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An incident logged through the same service path as the API (priority, due times)."""
+
+    class Meta:
+        model = "resolution.Incident"
+
+    title = factory.Sequence(lambda n: f"E-mail not arriving {n}")
+    description = "Users report that mail from outside is delayed."
+    impact = 2
+    urgency = 2
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from processes.resolution import services
+
+        cis = kwargs.pop("affected_cis", None)
+        incident = model_class(**kwargs)
+        services.apply_priority(incident)
+        services.schedule(incident)
+        incident.save()
+        if cis:
+            incident.affected_cis.set(cis)
+        return incident
+
+
+def _service_hours(people):
+    from processes.resolution.models import ServiceHours
+
+    return ServiceHours.objects.create(service=ServiceFactory(), calendar=ServiceCalendarFactory())
+
+
+def _priority_level(people):
+    from processes.resolution.models import PriorityLevel
+    from processes.resolution.services import ensure_defaults
+
+    ensure_defaults()
+    return PriorityLevel.objects.order_by("level").first()
+
+
+def _matrix_cell(people):
+    from processes.resolution.models import PriorityMatrixCell
+    from processes.resolution.services import ensure_defaults
+
+    ensure_defaults()
+    return PriorityMatrixCell.objects.order_by("impact", "urgency").first()
+
+
+def _resolution_settings(people):
+    from processes.resolution.services import ensure_defaults
+
+    return ensure_defaults()
+
+
+def _incident(people):
+    return IncidentFactory(
+        owner=people["agent"], assignee=people["agent"], service=ServiceFactory(),
+        caller=ContactFactory(), category=CategoryFactory(), affected_cis=[ConfigurationItemFactory()],
+    )
+
+
+def _register_resolution_samples() -> None:
+    from processes.resolution.models import (
+        Category,
+        Incident,
+        PriorityLevel,
+        PriorityMatrixCell,
+        ResolutionSettings,
+        ServiceCalendar,
+        ServiceHours,
+    )
+
+    SAMPLE_OBJECTS.update({
+        Incident: _incident,
+        Category: lambda people: CategoryFactory(),
+        ServiceCalendar: lambda people: ServiceCalendarFactory(),
+        ServiceHours: _service_hours,
+        PriorityLevel: _priority_level,
+        PriorityMatrixCell: _matrix_cell,
+        ResolutionSettings: _resolution_settings,
+    })
+
+
+_register_resolution_samples()

@@ -2,6 +2,35 @@ from django.apps import AppConfig
 
 
 class ResolutionConfig(AppConfig):
+    """Resolution processes (clause 8): incident management with priorities, service
+    calendars and targets."""
+
     name = "processes.resolution"
     label = "resolution"
     verbose_name = "Resolution processes (8)"
+
+    def ready(self) -> None:
+        from sms.core import demo
+        from sms.core.registry import kinds
+        from sms.tenancy.roles import Role, grant
+
+        from . import panels
+        from .choices import INCIDENT_STATE_COLOURS
+        from .demo import seed_demo
+        from .models import Incident
+
+        kinds.register(
+            code="incident",
+            model=Incident,
+            prefix="INC",
+            process="Incident and service request management",
+            clause="8.1",
+            api_path="incidents",
+            url_namespace="incidents",
+            state_colours=INCIDENT_STATE_COLOURS,
+            closed_states=("closed", "cancelled"),
+        )
+        # The matrix, targets, calendars and settings are the tenant administrator's.
+        grant(Role.ADMIN, "resolution.configure")
+        panels.register()
+        demo.register(seed_demo)

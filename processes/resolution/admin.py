@@ -1,0 +1,75 @@
+from django.contrib import admin
+
+from sms.core.admin_base import RecordAdmin, TenantScopedAdmin
+
+from .models import (
+    Category,
+    Incident,
+    PriorityLevel,
+    PriorityMatrixCell,
+    ResolutionSettings,
+    ServiceCalendar,
+    ServiceHours,
+)
+
+
+@admin.register(Incident)
+class IncidentAdmin(RecordAdmin):
+    list_display = (
+        "reference",
+        "title",
+        "state",
+        "priority",
+        "service",
+        "assignee",
+        "resolution_due_at",
+        "resolution_breached",
+    )
+    list_filter = ("state", "priority", "is_security", "resolution_breached")
+    readonly_fields = (
+        *RecordAdmin.readonly_fields,
+        "state",
+        "priority",
+        "priority_overridden",
+        "priority_override_reason",
+        "responded_at",
+        "resolved_at",
+        "closed_at",
+        "paused_since",
+        "paused_minutes",
+        "response_due_at",
+        "resolution_due_at",
+        "response_breached",
+        "resolution_breached",
+    )
+    raw_id_fields = ("affected_cis", "caller", "service")
+
+
+@admin.register(PriorityLevel)
+class PriorityLevelAdmin(TenantScopedAdmin):
+    list_display = ("level", "name", "response_minutes", "resolution_minutes")
+
+
+@admin.register(PriorityMatrixCell)
+class PriorityMatrixCellAdmin(TenantScopedAdmin):
+    list_display = ("impact", "urgency", "priority")
+
+
+@admin.register(ServiceCalendar)
+class ServiceCalendarAdmin(TenantScopedAdmin):
+    list_display = ("name", "time_zone", "is_24x7")
+
+
+@admin.register(ServiceHours)
+class ServiceHoursAdmin(TenantScopedAdmin):
+    list_display = ("service", "calendar")
+
+
+@admin.register(Category)
+class CategoryAdmin(TenantScopedAdmin):
+    list_display = ("name", "parent", "is_active")
+
+
+@admin.register(ResolutionSettings)
+class ResolutionSettingsAdmin(TenantScopedAdmin):
+    list_display = ("reopen_days", "default_calendar", "at_risk_percent")

@@ -1,0 +1,19 @@
+from sms.core.api.router import router
+
+from .views import (
+    CategoryViewSet,
+    IncidentViewSet,
+    PriorityLevelViewSet,
+    PriorityMatrixViewSet,
+    ResolutionSettingsViewSet,
+    ServiceCalendarViewSet,
+    ServiceHoursViewSet,
+)
+
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("incident-categories", CategoryViewSet, basename="incidentcategory")
+router.register("priority-levels", PriorityLevelViewSet, basename="prioritylevel")
+router.register("priority-matrix", PriorityMatrixViewSet, basename="prioritymatrixcell")
+router.register("service-calendars", ServiceCalendarViewSet, basename="servicecalendar")
+router.register("service-hours", ServiceHoursViewSet, basename="servicehours")
+router.register("resolution-settings", ResolutionSettingsViewSet, basename="resolutionsettings")

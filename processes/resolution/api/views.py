@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from django.db.models import ProtectedError
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import ValidationError
+
+from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMixin
+
+from .. import services
+from ..choices import OPEN_STATES
+from ..filters import (
+    CategoryFilterSet,
+    IncidentFilterSet,
+    PriorityLevelFilterSet,
+    PriorityMatrixCellFilterSet,
+    ServiceCalendarFilterSet,
+    ServiceHoursFilterSet,
+)
+from ..models import (
+    Category,
+    Incident,
+    PriorityLevel,
+    PriorityMatrixCell,
+    ResolutionSettings,
+    ServiceCalendar,
+    ServiceHours,
+)
+from . import serializers as s
+
+CONFIGURE = "resolution.configure"
+WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
+
+
+class _ConfigViewSet(TenantModelViewSet):
+    """Set-up of incident management: everyone reads it; tenant administrators change it."""
+
+    capability_area = "resolutionconfig"
+    action_capabilities = {name: CONFIGURE for name in WRITE_ACTIONS}
+
+    def perform_update(self, serializer):
+        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            raise ValidationError({"detail": ["It is in use; change what uses it first."]}) from exc
+
+
+class _FixedConfigViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Rows that always exist (one per level, cell or tenant): read and change, never add
+    or remove."""
+
+    capability_area = "resolutionconfig"
+    action_capabilities = {name: CONFIGURE for name in WRITE_ACTIONS}
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def perform_update(self, serializer):
+        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
+        serializer.save()
+
+
+class PriorityLevelViewSet(_FixedConfigViewSet):
+    """Priority levels and their response and resolution targets (minutes of service time).
+    Changing a target reschedules the open incidents of that priority."""
+
+    queryset = PriorityLevel.unscoped.none()
+    serializer_class = s.PriorityLevelSerializer
+    filterset_class = PriorityLevelFilterSet
+    ordering_fields = ["level"]
+
+    def scoped_queryset(self):
+        services.ensure_defaults()
+        return PriorityLevel.objects.order_by("level")
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        level = serializer.instance.level
+        services.reschedule_incidents(
+            Incident.objects.filter(priority=level, state__in=OPEN_STATES),
+            reason=f"Targets of P{level} changed",
+        )
+
+
+class PriorityMatrixViewSet(_FixedConfigViewSet):
+    """The impact x urgency matrix: PATCH a cell's ``priority``. Incidents keep the priority
+    they were given; new ones and re-prioritised ones use the matrix as it is."""
+
+    queryset = PriorityMatrixCell.unscoped.none()
+    serializer_class = s.PriorityMatrixCellSerializer
+    filterset_class = PriorityMatrixCellFilterSet
+    ordering_fields = ["impact", "urgency", "priority"]
+
+    def scoped_queryset(self):
+        services.ensure_defaults()
+        return PriorityMatrixCell.objects.order_by("impact", "urgency")
+
+
+class ServiceCalendarViewSet(_ConfigViewSet):
+    """Service calendars: weekly working hours, time zone and holidays (8.1, 6.1)."""
+
+    queryset = ServiceCalendar.unscoped.none()
+    serializer_class = s.ServiceCalendarSerializer
+    filterset_class = ServiceCalendarFilterSet
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+
+    def scoped_queryset(self):
+        return ServiceCalendar.objects.order_by("name", "id")
+
+
+class ServiceHoursViewSet(_ConfigViewSet):
+    """Which calendar each service's targets run in."""
+
+    queryset = ServiceHours.unscoped.none()
+    serializer_class = s.ServiceHoursSerializer
+    filterset_class = ServiceHoursFilterSet
+
+    def scoped_queryset(self):
+        return ServiceHours.objects.select_related("service", "calendar").order_by("service__title", "id")
+
+
+class ResolutionSettingsViewSet(_FixedConfigViewSet):
+    """The tenant's incident settings (one row): reopen window, default calendar, at-risk point."""
+
+    queryset = ResolutionSettings.unscoped.none()
+    serializer_class = s.ResolutionSettingsSerializer
+
+    def scoped_queryset(self):
+        services.ensure_defaults()
+        return ResolutionSettings.objects.order_by("id")
+
+
+class CategoryViewSet(TenantModelViewSet):
+    """The incident classification tree (8.1 c). Process owners and administrators keep
+    it; categories in use are deactivated rather than deleted."""
+
+    queryset = Category.unscoped.none()
+    serializer_class = s.CategorySerializer
+    filterset_class = CategoryFilterSet
+    capability_area = "incidentcategory"
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+
+    def scoped_queryset(self):
+        return Category.objects.select_related("parent__parent").order_by("name", "id")
+
+    def perform_update(self, serializer):
+        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        if instance.incidents.exists() or instance.children.exists():
+            raise ValidationError({"detail": ["Incidents or other categories use it; deactivate it instead."]})
+        instance.delete()
+
+
+class IncidentViewSet(RecordViewSet):
+    """Incidents (clause 8.1). Lists carry, computed on read, whether a running incident
+    is past its due times and the minutes left (``ordering=resolution_due_at`` for the
+    queue); the stored breach flags are set by the transitions and the planned check."""
+
+    queryset = Incident.unscoped.none()
+    serializer_class = s.IncidentSerializer
+    filterset_class = IncidentFilterSet
+    capability_area = "incident"
+    select_related = (
+        "owner",
+        "created_by",
+        "updated_by",
+        "assignee",
+        "service",
+        "category__parent__parent",
+        "caller",
+        "customer",
+        "assignment_group",
+    )
+    ordering_fields = [
+        "number",
+        "priority",
+        "state",
+        "response_due_at",
+        "resolution_due_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def scoped_queryset(self):
+        return Incident.objects.with_clock().select_related(*self.select_related).prefetch_related("affected_cis")

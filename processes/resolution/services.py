@@ -1,0 +1,216 @@
+"""Operations of incident management (clause 8.1): default set-up, priority from impact
+and urgency, due times in the service's calendar, pauses, and breach flags.
+
+The due-time logic lives here (not in the model or the views) so that service requests,
+escalation rules and major incidents can reuse it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sms.tenancy import context
+
+from . import working_time as wt
+from .choices import DEFAULT_LEVELS, DEFAULT_MATRIX, RUNNING_STATES, IncidentState
+from .models import Incident, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar, ServiceHours
+
+S = IncidentState
+
+
+# --- set-up ---------------------------------------------------------------------------------
+def ensure_defaults() -> ResolutionSettings:
+    """Give the current tenant a default matrix, targets and settings if it has none.
+
+    Idempotent and concurrency-safe (unique constraints plus ``get_or_create``)."""
+    settings_row = ResolutionSettings.objects.first()
+    if settings_row is not None and PriorityMatrixCell.objects.count() == len(DEFAULT_MATRIX):
+        return settings_row
+    with transaction.atomic():
+        existing_levels = set(PriorityLevel.objects.values_list("level", flat=True))
+        for level, (name, response, resolution) in DEFAULT_LEVELS.items():
+            if level not in existing_levels:
+                PriorityLevel(level=level, name=name, response_minutes=response, resolution_minutes=resolution).save(
+                    reason="Default priority scheme"
+                )
+        cells = set(PriorityMatrixCell.objects.values_list("impact", "urgency"))
+        for (impact, urgency), level in DEFAULT_MATRIX.items():
+            if (impact, urgency) not in cells:
+                PriorityMatrixCell(impact=impact, urgency=urgency, priority=level).save(
+                    reason="Default priority matrix"
+                )
+        settings_row, _ = ResolutionSettings.objects.get_or_create(tenant_id=context.require_tenant().pk)
+    return settings_row
+
+
+def resolution_settings() -> ResolutionSettings:
+    return ResolutionSettings.objects.select_related("default_calendar").first() or ensure_defaults()
+
+
+def matrix() -> dict[tuple[int, int], int]:
+    cells = dict(((c.impact, c.urgency), c.priority) for c in PriorityMatrixCell.objects.all())
+    if len(cells) < len(DEFAULT_MATRIX):
+        ensure_defaults()
+        cells = dict(((c.impact, c.urgency), c.priority) for c in PriorityMatrixCell.objects.all())
+    return cells
+
+
+def computed_priority(impact: int, urgency: int) -> int:
+    return matrix()[(int(impact), int(urgency))]
+
+
+def targets(level: int) -> tuple[int, int]:
+    """(response, resolution) target minutes of a priority level."""
+    row = PriorityLevel.objects.filter(level=level).first()
+    if row is None:
+        ensure_defaults()
+        row = PriorityLevel.objects.get(level=level)
+    return row.response_minutes, row.resolution_minutes
+
+
+# --- priority -------------------------------------------------------------------------------
+def apply_priority(incident: Incident, *, priority: int | None = None, reason: str = "") -> None:
+    """Set the incident's priority from its impact and urgency, or override it.
+
+    An override (a priority other than the matrix's) needs a reason, kept on the record
+    and in its history. Without an explicit priority an earlier override stays, unless
+    the impact or urgency changed the computed value; then the matrix decides again.
+    """
+    computed = computed_priority(incident.impact, incident.urgency)
+    reason = (reason or "").strip()
+    if priority is not None and int(priority) != computed:
+        if not reason:
+            raise ValidationError({"priority_override_reason": "Give the reason for overriding the computed priority."})
+        incident.priority, incident.priority_overridden, incident.priority_override_reason = int(priority), True, reason
+        incident._change_reason = f"Priority overridden to P{priority}: {reason}"
+    elif priority is not None or not incident.priority_overridden or _matrix_inputs_changed(incident):
+        incident.priority, incident.priority_overridden, incident.priority_override_reason = computed, False, ""
+
+
+def _matrix_inputs_changed(incident: Incident) -> bool:
+    if incident.pk is None:
+        return True
+    before = Incident.objects.filter(pk=incident.pk).values("impact", "urgency").first()
+    return before is None or (before["impact"], before["urgency"]) != (incident.impact, incident.urgency)
+
+
+# --- clocks ---------------------------------------------------------------------------------
+def calendar_for(incident: Incident) -> wt.WorkingCalendar:
+    """The service's calendar, else the tenant's default, else 24x7 in the tenant's zone."""
+    calendar: ServiceCalendar | None = None
+    if incident.service_id:
+        link = ServiceHours.objects.select_related("calendar").filter(service_id=incident.service_id).first()
+        calendar = link.calendar if link else None
+    if calendar is None:
+        calendar = resolution_settings().default_calendar
+    if calendar is None:
+        return wt.WorkingCalendar.twenty_four_seven(context.require_tenant().time_zone or "UTC")
+    return calendar.working_calendar()
+
+
+def opened_at(incident: Incident) -> dt.datetime:
+    return incident.created_at or timezone.now()
+
+
+def schedule(incident: Incident, *, calendar: wt.WorkingCalendar | None = None) -> None:
+    """(Re)compute the due times from the priority's targets, the calendar and pauses."""
+    cal = calendar or calendar_for(incident)
+    response, resolution = targets(incident.priority)
+    start = opened_at(incident)
+    try:
+        incident.response_due_at = wt.add_working_minutes(cal, start, response)
+        incident.resolution_due_at = wt.add_working_minutes(cal, start, resolution + incident.paused_minutes)
+    except wt.NoWorkingTime:
+        incident.response_due_at = incident.resolution_due_at = None
+    refresh_breaches(incident)
+
+
+def end_pause(incident: Incident, *, now: dt.datetime | None = None) -> None:
+    """Close the running pause: its working minutes push the resolution due time out."""
+    now = now or timezone.now()
+    if incident.paused_since is not None:
+        cal = calendar_for(incident)
+        incident.paused_minutes += wt.working_minutes_between(cal, incident.paused_since, now)
+        incident.paused_since = None
+        schedule(incident, calendar=cal)
+
+
+def refresh_breaches(incident: Incident, *, now: dt.datetime | None = None) -> bool:
+    """Set the breach flags from the due times; a breach is never unset. Returns True when
+    a flag changed."""
+    now = now or timezone.now()
+    changed = False
+    if not incident.response_breached and incident.response_due_at is not None:
+        responded = incident.responded_at or (now if incident.state in RUNNING_STATES else None)
+        if responded is not None and responded > incident.response_due_at:
+            incident.response_breached = changed = True
+    if not incident.resolution_breached and incident.resolution_due_at is not None:
+        done = incident.resolved_at or (now if incident.state in RUNNING_STATES else None)
+        if done is not None and done > incident.resolution_due_at:
+            incident.resolution_breached = changed = True
+    return changed
+
+
+def remaining_minutes(incident: Incident, *, now: dt.datetime | None = None) -> int | None:
+    """Working minutes left to the resolution target (negative when late); frozen on hold."""
+    if incident.resolution_due_at is None or incident.state not in (*RUNNING_STATES, S.ON_HOLD):
+        return None
+    cal = calendar_for(incident)
+    moment = incident.paused_since or now or timezone.now()
+    if moment <= incident.resolution_due_at:
+        return wt.working_minutes_between(cal, moment, incident.resolution_due_at)
+    return -wt.working_minutes_between(cal, incident.resolution_due_at, moment)
+
+
+def reopen_deadline(incident: Incident) -> dt.datetime | None:
+    if incident.resolved_at is None:
+        return None
+    return incident.resolved_at + dt.timedelta(days=resolution_settings().reopen_days)
+
+
+def reschedule_incidents(incidents: Iterable[Incident], reason: str) -> int:
+    """After a target or calendar change: recompute the due times of open incidents."""
+    n = 0
+    for incident in incidents:
+        schedule(incident)
+        incident.save(reason=reason)
+        n += 1
+    return n
+
+
+def flag_breaches(limit: int = 500) -> int:
+    """The planned check (Celery beat, each minute): mark running incidents of the current
+    tenant whose due time has passed. Claims rows with SKIP LOCKED so that parallel
+    workers never write the same incident twice; saves through ``save()`` for history."""
+    from django.db.models import Q
+
+    now = timezone.now()
+    flagged = 0
+    with transaction.atomic():
+        due = (
+            Incident.objects.filter(state__in=RUNNING_STATES)
+            .filter(
+                Q(response_breached=False, responded_at__isnull=True, response_due_at__lt=now)
+                | Q(resolution_breached=False, resolution_due_at__lt=now)
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("resolution_due_at")[:limit]
+        )
+        for incident in due:
+            if refresh_breaches(incident, now=now):
+                which = [
+                    n
+                    for n, f in (("response", incident.response_breached), ("resolution", incident.resolution_breached))
+                    if f
+                ]
+                incident.save(
+                    update_fields=["response_breached", "resolution_breached"],
+                    reason=f"Target breached: {' and '.join(which)}",
+                )
+                flagged += 1
+    return flagged

@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from . import views
+
+incident_patterns = [
+    path("", views.IncidentListView.as_view(), name="list"),
+    path("new/", views.IncidentCreateView.as_view(), name="create"),
+    path("<int:pk>/", views.IncidentDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.IncidentUpdateView.as_view(), name="update"),
+]
+
+# Mounted under /t/<tenant-slug>/ by sms/urls.py.
+urlpatterns = [
+    path("incidents/", include((incident_patterns, "incidents"))),
+    path("resolution/setup/", views.ResolutionSetupView.as_view(), name="resolution-setup"),
+    path("resolution/calendars/new/", views.CalendarCreateView.as_view(), name="resolution-calendar-create"),
+    path("resolution/calendars/<int:pk>/", views.CalendarUpdateView.as_view(), name="resolution-calendar-update"),
+]
