@@ -47,9 +47,11 @@ class CITypeFilterSet(django_filters.FilterSet):
 
 
 class ConfigurationItemFilterSet(RecordFilterSet):
-    ci_type = django_filters.ModelMultipleChoiceFilter(queryset=_ci_types, label="Type")
+    # Filters on a column of the CI itself cannot repeat a row: no DISTINCT (the default
+    # of multiple-choice filters), which would sort every matching row of a large CMDB.
+    ci_type = django_filters.ModelMultipleChoiceFilter(queryset=_ci_types, label="Type", distinct=False)
     type_code = django_filters.CharFilter(field_name="ci_type__code", label="Type code")
-    state = django_filters.MultipleChoiceFilter(choices=CIState.choices, label="Status")
+    state = django_filters.MultipleChoiceFilter(choices=CIState.choices, label="Status", distinct=False)
     location = django_filters.CharFilter(lookup_expr="icontains")
     service = django_filters.ModelChoiceFilter(queryset=_services, field_name="services", label="Component of service")
     supplier = django_filters.ModelChoiceFilter(
