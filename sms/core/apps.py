@@ -8,5 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import panels
+        from .api import enums
 
         panels.register()
+        enums.register()
