@@ -1,6 +1,6 @@
 """Benchmark: queries and time per list page (API and browser) and search as the table grows.
 
-Run with ``./dev bench`` or ``DATABASE_URL=... python bench/api_lists.py``. Uses a scratch
+Run with ``./dev bench api_lists`` or ``DATABASE_URL=... python bench/api_lists.py``. Uses a scratch
 tenant in the configured database (created and left in place, named bench-<pid>), and
 prints a table: rows in the table, page size, queries per request, median ms.
 Numbers only; nothing here asserts a time.

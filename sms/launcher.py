@@ -5,6 +5,7 @@
     python -m sms.launcher lint           ruff check .
     python -m sms.launcher env            print shell exports for the database in use
     python -m sms.launcher psql [ARGS]    psql as the owner on the embedded database
+    python -m sms.launcher bench NAME     run bench/NAME.py (api_lists, cmdb); prints numbers
     python -m sms.launcher stop           stop the embedded PostgreSQL and Redis, if running
 
 With no ``DATABASE_URL`` in the environment, PostgreSQL is started from the
@@ -486,6 +487,19 @@ def cmd_psql(argv: list[str]) -> int:
     return 1  # not reached
 
 
+def cmd_bench(argv: list[str]) -> int:
+    """``./dev bench NAME [ARGS]``: run bench/NAME.py (api_lists, cmdb) on the database."""
+    names = sorted(p.stem for p in (ROOT / "bench").glob("*.py"))
+    if not argv or argv[0] not in names:
+        raise LauncherError(f"name a benchmark: {', '.join(names)}")
+    server = ensure_database()
+    ensure_redis()
+    os.environ.setdefault("SMS_DEV", "1")
+    _manage("migrate", "--noinput", "-v", "0", owner=True)
+    release_server(server)
+    return subprocess.run([sys.executable, str(ROOT / "bench" / f"{argv[0]}.py"), *argv[1:]], cwd=ROOT).returncode
+
+
 def cmd_stop(argv: list[str]) -> int:
     stop_embedded_postgres()
     stop_redis()
@@ -498,6 +512,7 @@ COMMANDS = {
     "lint": cmd_lint,
     "env": cmd_env,
     "psql": cmd_psql,
+    "bench": cmd_bench,
     "stop": cmd_stop,
 }
 
