@@ -133,6 +133,7 @@ class RecordListView(PageSizeMixin, TenantViewMixin, ListView):
             page_sizes=PAGE_SIZES,
             empty_text=self.empty_text,
             create_url=self.create_url(),
+            results_template=self.results_template,
             is_filtered=any(v for k, v in self.request.GET.items() if k not in ("page", "page_size", "sort")),
         )
         return ctx
