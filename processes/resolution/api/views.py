@@ -4,6 +4,7 @@ from django.db.models import ProtectedError
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
+from sms.core.api.idempotency import IdempotentCreateMixin
 from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMixin
 
 from .. import services
@@ -162,10 +163,11 @@ class CategoryViewSet(TenantModelViewSet):
         instance.delete()
 
 
-class IncidentViewSet(RecordViewSet):
+class IncidentViewSet(IdempotentCreateMixin, RecordViewSet):
     """Incidents (clause 8.1). Lists carry, computed on read, whether a running incident
     is past its due times and the minutes left (``ordering=resolution_due_at`` for the
-    queue); the stored breach flags are set by the transitions and the planned check."""
+    queue); the stored breach flags are set by the transitions and the planned check.
+    POST honours an ``Idempotency-Key`` header, so monitoring tools can retry safely."""
 
     queryset = Incident.unscoped.none()
     serializer_class = s.IncidentSerializer
