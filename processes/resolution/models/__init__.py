@@ -1,11 +1,15 @@
 from .config import Category, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar, ServiceHours
 from .incidents import Incident
+from .problems import KnownError, Problem, ProblemReview
 
 __all__ = [
     "Category",
     "Incident",
+    "KnownError",
     "PriorityLevel",
     "PriorityMatrixCell",
+    "Problem",
+    "ProblemReview",
     "ResolutionSettings",
     "ServiceCalendar",
     "ServiceHours",

@@ -242,6 +242,19 @@ class ResolutionSettings(TrackedModel):
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
+    # Trend analysis (clause 8.2): when incidents repeat on one CI in one category.
+    repeat_count = models.PositiveSmallIntegerField(
+        "repeating incidents (N)",
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(100)],
+        help_text="This many incidents on the same CI in the same category within the window propose a problem.",
+    )
+    repeat_days = models.PositiveSmallIntegerField(
+        "repeat window (days, D)",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How many days back the trend check looks for repeating incidents.",
+    )
 
     class Meta:
         verbose_name = "resolution settings"
