@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from sms.core.models import Attachment, IntervalUnit, PlannedActivity, add_interval
+from sms.core.outbox import queue_mail
 from sms.core.workflow import TransitionBlocked
 from sms.tenancy import context
 from sms.tenancy.models import Membership
@@ -188,7 +186,8 @@ def request_acknowledgements(version: DocumentVersion) -> list[Acknowledgement]:
         tenant = context.require_tenant()
         subject = f"[{tenant.name}] {version.document.reference} {version.document.title}: version {version.number}"
         body = _issue_mail_body(version)
-        transaction.on_commit(lambda: _send_issue_mail(subject, body, recipients), robust=True)
+        # Through the outbox: queued with the issue, sent after commit, retried if mail is down.
+        queue_mail(recipients, subject, body, record=version.document, topic="document_issue")
     return created
 
 
@@ -204,15 +203,6 @@ def _issue_mail_body(version: DocumentVersion) -> str:
         "Earlier versions are superseded and must no longer be used.",
     ]
     return "\n".join(lines)
-
-
-def _send_issue_mail(subject: str, body: str, recipients: Iterable[str]) -> None:
-    # After commit and never fatal: the issue stands even when the mail server is down.
-    for address in sorted(set(recipients)):
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-        except Exception:  # noqa: BLE001 - mail failure is logged, not raised
-            log.exception("Could not send the document issue notice to %s", address)
 
 
 class NotAcknowledgeable(ValidationError):

@@ -284,10 +284,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sms.core.tasks.dispatch_planned_activities",
         "schedule": 60.0,
     },
+    # The notification outbox: send what is still queued (mail was down, a task was lost).
+    "sweep-outbox": {
+        "task": "sms.core.tasks.sweep_outbox",
+        "schedule": 60.0,
+    },
     # Incident targets (clause 8.1): flag running incidents whose due times have passed.
     "check-incident-breaches": {
         "task": "processes.resolution.tasks.check_breaches",
         "schedule": 60.0,
+    },
+    # Trend analysis (clause 8.2): propose problems for incidents repeating on a CI.
+    "propose-problems-from-trends": {
+        "task": "processes.resolution.tasks.check_trends",
+        "schedule": 3600.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

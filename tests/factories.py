@@ -425,3 +425,20 @@ def _register_resolution_samples() -> None:
 
 
 _register_resolution_samples()
+
+
+# --- notification outbox (sms.core) -------------------------------------------------------------
+def _outbound_message(people):
+    from sms.core.outbox import queue_mail
+
+    return queue_mail(["caller@example.test"], "Your incident", "It is being worked on.",
+                      record=ImprovementFactory(), topic="test")[0]
+
+
+def _register_outbox_samples() -> None:
+    from sms.core.models import OutboundMessage
+
+    SAMPLE_OBJECTS[OutboundMessage] = _outbound_message
+
+
+_register_outbox_samples()

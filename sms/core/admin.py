@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .admin_base import TenantScopedAdmin
-from .models import Attachment, JournalEntry, PlannedActivity, RecordLink
+from .models import Attachment, JournalEntry, OutboundMessage, PlannedActivity, RecordLink
 
 
 @admin.register(PlannedActivity)
@@ -35,3 +35,23 @@ class AttachmentAdmin(TenantScopedAdmin):
 class RecordLinkAdmin(TenantScopedAdmin):
     list_display = ("source", "link_type", "target", "created_at")
     list_filter = ("link_type",)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(TenantScopedAdmin):
+    list_display = ("created_at", "recipient", "subject", "topic", "status", "attempts", "sent_at")
+    list_filter = ("status", "topic")
+    search_fields = ("recipient", "subject")
+    readonly_fields = ("recipient", "subject", "body", "topic", "content_type", "object_id", "status", "attempts",
+                       "last_error", "next_attempt_at", "created_at", "updated_at", "sent_at")
+    actions = ["retry_messages"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # messages are written by the events they report
+
+    @admin.action(description="Queue the selected messages again")
+    def retry_messages(self, request, queryset):
+        from .outbox import retry
+
+        for message in queryset:
+            retry(message)

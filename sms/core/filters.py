@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from sms.core.api.serializers import tenant_members
 from sms.core.models import PlannedActivity
+from sms.core.models.outbox import MessageStatus, OutboundMessage
 
 # Browsers show a date picker; the API accepts the same ISO dates.
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -67,3 +68,15 @@ class PlannedActivityFilterSet(FilterSet):
         if value == "overdue":
             return queryset.overdue()
         return queryset.due_within(int(value))
+
+
+class OutboundMessageFilterSet(FilterSet):
+    status = django_filters.ChoiceFilter(choices=MessageStatus.choices, empty_label="Any status")
+    topic = django_filters.CharFilter()
+    recipient = django_filters.CharFilter(lookup_expr="icontains")
+    record_type = django_filters.CharFilter(field_name="content_type__model", label="Record type (model name)")
+    object_id = django_filters.NumberFilter()
+
+    class Meta:
+        model = OutboundMessage
+        fields = ["status", "topic", "recipient", "record_type", "object_id"]

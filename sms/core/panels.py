@@ -36,6 +36,7 @@ def watching(request) -> dict:
 def register() -> None:
     shell.add_nav(NavEntry("Management system", "Planned activities", "planned", "planned.view", order=90))
     shell.add_nav(NavEntry("Administration", "Members and roles", "members", "member.manage", order=200))
+    shell.add_nav(NavEntry("Administration", "E-mail outbox", "outbox", "outbox.retry", order=210))
     shell.add_panel(
         HomePanel(
             code="planned_due",

@@ -11,9 +11,7 @@ import datetime as dt
 import logging
 
 from celery import Task, shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -111,15 +109,40 @@ def run_planned_activity(activity_id: int) -> str:
                 return "completed"
         return "handled"
     if activity.owner and activity.owner.email:
-        send_mail(
-            subject=f"[{context.require_tenant().name}] Due {activity.next_due:%Y-%m-%d}: {activity.title}",
-            message=(
+        from sms.core.outbox import queue_mail
+
+        with transaction.atomic():
+            queue_mail(
+                [activity.owner.email],
+                f"[{context.require_tenant().name}] Due {activity.next_due:%Y-%m-%d}: {activity.title}",
                 f"{activity.title} ({kind.label if kind else activity.kind}) is due on "
-                f"{activity.next_due:%Y-%m-%d}.\n\n{activity.description}"
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[activity.owner.email],
-            fail_silently=True,
-        )
+                f"{activity.next_due:%Y-%m-%d}.\n\n{activity.description}",
+                record=activity,
+                topic="planned_activity",
+            )
         return "reminded"
     return "no-owner"
+
+
+# --- the notification outbox -----------------------------------------------------------------
+@shared_task(base=TenantTask, name="sms.core.tasks.send_outbound_messages")
+def send_outbound_messages(message_ids: list[int] | None = None) -> dict[str, int]:
+    """Send the given queued messages of the tenant (all due ones when none are given)."""
+    from sms.core.outbox import send_due
+
+    return send_due(message_ids)
+
+
+@shared_task(name="sms.core.tasks.sweep_outbox")
+def sweep_outbox() -> int:
+    """Each minute (beat): queue the sending of every tenant that has messages due, so a
+    message whose send failed, or whose task was lost, goes out once mail is back."""
+    from sms.core.outbox import due_message_ids
+
+    queued = 0
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        with context.tenant_context(tenant, system_user()):
+            if due_message_ids(limit=1):
+                send_outbound_messages.delay(tenant_id=tenant.pk)
+                queued += 1
+    return queued

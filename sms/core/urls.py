@@ -4,7 +4,7 @@ adds its own under the same prefix (see ``sms/urls.py``)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import pages, records
+from .views import outbox, pages, records
 
 record = "t/<slug:tenant_slug>/records/<slug:kind>/<int:pk>/"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/planned/new/", pages.PlannedCreateView.as_view(), name="planned-create"),
     path("t/<slug:tenant_slug>/planned/<int:pk>/edit/", pages.PlannedUpdateView.as_view(), name="planned-edit"),
     path("t/<slug:tenant_slug>/planned/<int:pk>/complete/", pages.planned_complete, name="planned-complete"),
+    path("t/<slug:tenant_slug>/outbox/", outbox.OutboxListView.as_view(), name="outbox"),
+    path("t/<slug:tenant_slug>/outbox/<int:pk>/retry/", outbox.outbox_retry, name="outbox-retry"),
     path(record + "transitions/<slug:name>/", records.TransitionView.as_view(), name="record-transition"),
     path(record + "journal/", records.JournalView.as_view(), name="record-journal"),
     path(record + "attachments/", records.AttachmentUploadView.as_view(), name="record-attach"),

@@ -214,20 +214,26 @@ def test_obsolete_versions_cannot_be_acknowledged(api, personas, tenant_a, docum
 
 def test_mail_failure_does_not_undo_the_issue(api, personas, tenant_a, document, issue, monkeypatch,
                                               django_capture_on_commit_callbacks):
-    from documents import services
+    from django.core.mail import EmailMessage
+
+    from sms.core.models import OutboundMessage
 
     def boom(*args, **kwargs):
         raise OSError("mail server down")
 
-    monkeypatch.setattr(services, "send_mail", boom)
+    monkeypatch.setattr(EmailMessage, "send", boom)
     with context.tenant_context(tenant_a, personas["admin"]):
         DistributionEntry.objects.create(document=document, role="agent")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         version = issue(document)
-    assert len(callbacks) == 1
+    assert callbacks
     with context.tenant_context(tenant_a):
         assert DocumentVersion.objects.get(pk=version.pk).state == "issued"
         assert Acknowledgement.objects.filter(version=version).count() == 1
+        # The notice waits in the outbox with the error, to be tried again.
+        message = OutboundMessage.objects.get(topic="document_issue")
+        assert (message.status, message.attempts) == ("queued", 1)
+        assert "mail server down" in message.last_error
 
 
 # --- register and reviews ------------------------------------------------------------------

@@ -9,11 +9,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from sms.tenancy.api.views import MembershipViewSet, MeView, TokenView
 
+from .outbox import OutboundMessageViewSet
 from .router import router
 from .views import PlannedActivityViewSet, SearchView
 
 router.register("members", MembershipViewSet, basename="member")
 router.register("planned-activities", PlannedActivityViewSet, basename="plannedactivity")
+router.register("outbox", OutboundMessageViewSet, basename="outboundmessage")
 
 for config in apps.get_app_configs():
     if config.name.startswith(("sms.", "processes.", "governance", "documents", "reporting")):
