@@ -1,12 +1,18 @@
 from .config import Category, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar, ServiceHours
 from .desk import GroupMember
+from .escalation import Escalation, EscalationRule
 from .incidents import Incident
+from .major import MajorIncidentDefinition, MajorIncidentReview
 from .problems import KnownError, Problem, ProblemReview
 
 __all__ = [
     "Category",
     "GroupMember",
+    "Escalation",
+    "EscalationRule",
     "Incident",
+    "MajorIncidentDefinition",
+    "MajorIncidentReview",
     "KnownError",
     "PriorityLevel",
     "PriorityMatrixCell",

@@ -15,6 +15,7 @@ from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
 from ..choices import RUNNING_STATES, Channel, Impact, IncidentState, ResolutionCode, Urgency
 from .config import LEVEL_CHOICES
+from .major import MajorIncidentFields, has_major_manager, has_major_review
 
 S = IncidentState
 
@@ -81,7 +82,7 @@ class IncidentManager(TenantManager.from_queryset(IncidentQuerySet)):
     pass
 
 
-class Incident(WorkflowModel, Record):
+class Incident(WorkflowModel, MajorIncidentFields, Record):
     """An unplanned interruption or reduction in quality of a service (clause 8.1):
     recorded, prioritised from impact and urgency, classified, updated, escalated,
     resolved and closed, with response and resolution targets that run in the service's
@@ -161,14 +162,18 @@ class Incident(WorkflowModel, Record):
             # The breach check claims running incidents whose due time has passed.
             models.Index(fields=["tenant", "state", "resolution_due_at"], name="resolution_inc_due_idx"),
             search_index("resolution_inc_search_idx", "title", "description"),
+            # Major incidents (few): the console's and the managers' list.
+            models.Index(
+                fields=["tenant", "state", "-number"], condition=Q(is_major=True), name="resolution_inc_major_idx"
+            ),
         ]
 
     # --- workflow ---------------------------------------------------------------------------
-    @transition(source=S.NEW, target=S.ASSIGNED, label="Assign", conditions=[has_assignment])
+    @transition(source=S.NEW, target=S.ASSIGNED, label="Assign", conditions=[has_assignment, has_major_manager])
     def assign(self, by=None, reason=""):
         self._responded()
 
-    @transition(source=[S.NEW, S.ASSIGNED], target=S.IN_PROGRESS, label="Start work")
+    @transition(source=[S.NEW, S.ASSIGNED], target=S.IN_PROGRESS, label="Start work", conditions=[has_major_manager])
     def start(self, by=None, reason=""):
         if self.assignee_id is None and by is not None:
             self.assignee = by
@@ -214,7 +219,7 @@ class Incident(WorkflowModel, Record):
         self.closed_at = None
         end_pause(self)
 
-    @transition(source=S.RESOLVED, target=S.CLOSED, label="Close")
+    @transition(source=S.RESOLVED, target=S.CLOSED, label="Close", conditions=[has_major_review])
     def close(self, by=None, reason=""):
         self.closed_at = timezone.now()
 
@@ -224,6 +229,7 @@ class Incident(WorkflowModel, Record):
         label="Cancel",
         reason_required=True,
         style="danger",
+        conditions=[has_major_manager],
     )
     def cancel(self, by=None, reason=""):
         self.closed_at = timezone.now()
