@@ -87,3 +87,68 @@ class ResolutionCode(models.TextChoices):
     USER_ERROR = "user_error", "Advice given (no fault)"
     NOT_REPRODUCIBLE = "not_reproducible", "Could not be reproduced"
     DUPLICATE = "duplicate", "Duplicate of another incident"
+
+
+# --- service requests (8.1) --------------------------------------------------------------------
+class RequestState(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    IN_FULFILMENT = "in_fulfilment", "In fulfilment"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+REQUEST_STATE_COLOURS = {
+    RequestState.SUBMITTED: "blue",
+    RequestState.AWAITING_APPROVAL: "purple",
+    RequestState.APPROVED: "teal",
+    RequestState.REJECTED: "red",
+    RequestState.IN_FULFILMENT: "amber",
+    RequestState.FULFILLED: "green",
+    RequestState.CLOSED: "grey",
+    RequestState.CANCELLED: "grey",
+}
+# The fulfilment clock runs in these; waiting for approval pauses it; the rest stop it.
+REQUEST_RUNNING_STATES = (RequestState.SUBMITTED, RequestState.APPROVED, RequestState.IN_FULFILMENT)
+REQUEST_OPEN_STATES = (*REQUEST_RUNNING_STATES, RequestState.AWAITING_APPROVAL)
+REQUEST_FINISHED_STATES = (
+    RequestState.REJECTED,
+    RequestState.FULFILLED,
+    RequestState.CLOSED,
+    RequestState.CANCELLED,
+)
+
+
+class ApprovalMode(models.TextChoices):
+    NONE = "none", "No approval needed"
+    ROLE = "role", "Anyone holding a role"
+    NAMED = "named", "Named approvers"
+
+
+class FieldType(models.TextChoices):
+    """Types of the questions a catalogue item asks."""
+
+    TEXT = "text", "Short text"
+    TEXTAREA = "textarea", "Long text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    BOOLEAN = "boolean", "Yes/no"
+    CHOICE = "choice", "One of a list"
+    EMAIL = "email", "E-mail address"
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    NOT_NEEDED = "not_needed", "Not needed"
+
+
+TASK_STATE_COLOURS = {TaskState.OPEN: "amber", TaskState.DONE: "green", TaskState.NOT_NEEDED: "grey"}
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"

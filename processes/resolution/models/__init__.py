@@ -4,8 +4,13 @@ from .escalation import Escalation, EscalationRule
 from .incidents import Incident
 from .major import MajorIncidentDefinition, MajorIncidentReview
 from .problems import KnownError, Problem, ProblemReview
+from .requests import CatalogueItem, FulfilmentTask, RequestDecision, ServiceRequest
 
 __all__ = [
+    "CatalogueItem",
+    "FulfilmentTask",
+    "RequestDecision",
+    "ServiceRequest",
     "Category",
     "GroupMember",
     "Escalation",

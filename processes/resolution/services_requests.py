@@ -1,0 +1,255 @@
+"""Operations of service request fulfilment (clause 8.1): submission against the
+catalogue item's questions, routing to approval, decisions, fulfilment tasks, and the
+response and fulfilment clocks.
+
+The clocks reuse incident management's machinery (``services.calendar_for``, the
+priority targets and the working-time maths): a request runs in its service's calendar
+exactly as an incident does, and waiting for approval pauses it as "on hold" does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from sms.core.workflow import run_transition
+
+from . import catalogue_schema as cs
+from . import services
+from . import working_time as wt
+from .choices import (
+    REQUEST_OPEN_STATES,
+    REQUEST_RUNNING_STATES,
+    ApprovalMode,
+    Decision,
+    RequestState,
+    TaskState,
+)
+from .models import CatalogueItem, FulfilmentTask, RequestDecision, ServiceRequest
+
+S = RequestState
+
+
+# --- submission -----------------------------------------------------------------------------
+def clean_answers(item: CatalogueItem, answers: Any) -> dict:
+    """The answers checked against the item's questions; ``ValidationError({name: [..]})``."""
+    return cs.validate_answers(cs.normalise_schema(item.fields), answers)
+
+
+@transaction.atomic
+def submit(
+    item: CatalogueItem,
+    *,
+    by,
+    answers: Any,
+    title: str = "",
+    description: str = "",
+    requester=None,
+    customer=None,
+    assignment_group=None,
+    assignee=None,
+    owner=None,
+) -> ServiceRequest:
+    """Log a request for ``item`` and route it: to its approvers when the item needs
+    approval, otherwise straight to approved with its fulfilment tasks created."""
+    if not item.is_active:
+        raise ValidationError({"catalogue_item": ["This item is no longer offered."]})
+    cleaned = clean_answers(item, answers)
+    req = ServiceRequest(
+        title=(title or "").strip() or item.name,
+        description=description or "",
+        catalogue_item=item,
+        service_id=item.service_id,
+        requester=requester or by,
+        customer=customer,
+        questions=cs.normalise_schema(item.fields),
+        answers=cleaned,
+        needs_approval=item.needs_approval,
+        priority=item.priority,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        owner=owner or by,
+    )
+    schedule(req)
+    req._history_user = by
+    req.save(reason="Submitted")
+    return run_transition(req, "send_for_approval" if req.needs_approval else "accept", by=by)
+
+
+def record_decision(req: ServiceRequest, decision: str, *, by, rationale: str) -> RequestDecision:
+    req.decided_at = timezone.now()
+    row = RequestDecision(request=req, decision=decision, rationale=rationale, decided_by=by, decided_at=req.decided_at)
+    row._history_user = by
+    row.save(reason=f"{Decision(decision).label}: {rationale}")
+    return row
+
+
+# --- tasks ----------------------------------------------------------------------------------
+def create_tasks(req: ServiceRequest) -> list[FulfilmentTask]:
+    """The item's task templates as the request's tasks, in order (once)."""
+    if req.tasks.exists():
+        return []
+    made = []
+    for n, template in enumerate(cs.normalise_tasks(req.catalogue_item.tasks), start=1):
+        task = FulfilmentTask(
+            request=req, position=n, title=template["title"], description=template["description"], assignee=None
+        )
+        task.save(reason="Created from the catalogue item")
+        made.append(task)
+    return made
+
+
+def complete_task(task: FulfilmentTask, *, by, notes: str = "", state: str = TaskState.DONE) -> FulfilmentTask:
+    """Mark a task done (or not needed, with a note why). Only while the request is in
+    fulfilment; a finished task stays finished."""
+    if state not in (TaskState.DONE, TaskState.NOT_NEEDED):
+        raise ValidationError({"state": [f"Choose {TaskState.DONE} or {TaskState.NOT_NEEDED}."]})
+    notes = (notes or "").strip()
+    if state == TaskState.NOT_NEEDED and not notes:
+        raise ValidationError({"notes": ["Say why the task is not needed."]})
+    with transaction.atomic():
+        locked = FulfilmentTask.objects.select_for_update().select_related("request").get(pk=task.pk)
+        if locked.state != TaskState.OPEN:
+            raise ValidationError({"state": [f"This task is already {locked.get_state_display().lower()}."]})
+        if locked.request.state != S.IN_FULFILMENT:
+            raise ValidationError(
+                {"state": [f"Start fulfilment of {locked.request.reference} before completing its tasks."]}
+            )
+        locked.state = state
+        locked.done_at = timezone.now()
+        locked.done_by = by
+        if notes:
+            locked.notes = notes
+        if locked.assignee_id is None:
+            locked.assignee = by
+        locked._history_user = by
+        locked.save(reason=f"{TaskState(state).label}: {notes}" if notes else TaskState(state).label)
+    return locked
+
+
+def cancel_open_tasks(req: ServiceRequest, *, by, reason: str) -> int:
+    n = 0
+    for task in req.tasks.filter(state=TaskState.OPEN):
+        task.state, task.done_at, task.done_by = TaskState.NOT_NEEDED, timezone.now(), by
+        task._history_user = by
+        task.save(reason=f"Request cancelled: {reason}")
+        n += 1
+    return n
+
+
+# --- approvals ------------------------------------------------------------------------------
+def awaiting_decision_by(qs: QuerySet, user, membership) -> QuerySet:
+    """Requests in ``qs`` waiting for approval that ``user`` may decide: items approved by
+    one of their roles or naming them, never their own requests."""
+    roles = list(getattr(membership, "roles", None) or [])
+    return (
+        qs.filter(state=S.AWAITING_APPROVAL)
+        .filter(
+            Q(catalogue_item__approval=ApprovalMode.ROLE, catalogue_item__approver_role__in=roles)
+            | Q(catalogue_item__approval=ApprovalMode.NAMED, catalogue_item__approvers=user)
+        )
+        .exclude(requester=user)
+        .exclude(created_by=user)
+    )
+
+
+# --- clocks ---------------------------------------------------------------------------------
+def targets_for(req: ServiceRequest) -> tuple[int, int]:
+    """(response, fulfilment) target minutes: the priority's, the item's fulfilment time
+    when it sets one."""
+    response, resolution = services.targets(req.priority)
+    item_minutes = req.catalogue_item.fulfilment_minutes if req.catalogue_item_id else None
+    return response, item_minutes or resolution
+
+
+def schedule(req: ServiceRequest, *, calendar: wt.WorkingCalendar | None = None) -> None:
+    """(Re)compute both due times; minutes spent waiting for approval push both out."""
+    cal = calendar or services.calendar_for(req)
+    response, fulfilment = targets_for(req)
+    start = req.created_at or timezone.now()
+    try:
+        req.response_due_at = wt.add_working_minutes(cal, start, response + req.paused_minutes)
+        req.fulfilment_due_at = wt.add_working_minutes(cal, start, fulfilment + req.paused_minutes)
+    except wt.NoWorkingTime:
+        req.response_due_at = req.fulfilment_due_at = None
+    refresh_breaches(req)
+
+
+def end_pause(req: ServiceRequest, *, now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
+    if req.paused_since is not None:
+        cal = services.calendar_for(req)
+        req.paused_minutes += wt.working_minutes_between(cal, req.paused_since, now)
+        req.paused_since = None
+        schedule(req, calendar=cal)
+
+
+def refresh_breaches(req: ServiceRequest, *, now: dt.datetime | None = None) -> bool:
+    """Set the breach flags from the due times (never unset); True when one changed."""
+    now = now or timezone.now()
+    running = req.state in REQUEST_RUNNING_STATES
+    changed = False
+    if not req.response_breached and req.response_due_at is not None:
+        responded = req.responded_at or (now if running else None)
+        if responded is not None and responded > req.response_due_at:
+            req.response_breached = changed = True
+    if not req.fulfilment_breached and req.fulfilment_due_at is not None:
+        done = req.fulfilled_at or (now if running else None)
+        if done is not None and done > req.fulfilment_due_at:
+            req.fulfilment_breached = changed = True
+    return changed
+
+
+def remaining_minutes(req: ServiceRequest, *, now: dt.datetime | None = None) -> int | None:
+    """Working minutes left to the fulfilment target (negative when late); frozen while
+    the request waits for approval."""
+    if req.fulfilment_due_at is None or req.state not in REQUEST_OPEN_STATES:
+        return None
+    cal = services.calendar_for(req)
+    moment = req.paused_since or now or timezone.now()
+    if moment <= req.fulfilment_due_at:
+        return wt.working_minutes_between(cal, moment, req.fulfilment_due_at)
+    return -wt.working_minutes_between(cal, req.fulfilment_due_at, moment)
+
+
+def reschedule(requests, reason: str) -> int:
+    n = 0
+    for req in requests:
+        schedule(req)
+        req.save(reason=reason)
+        n += 1
+    return n
+
+
+def flag_breaches(limit: int = 500) -> int:
+    """The planned check (each minute, with the incidents'): mark running requests of the
+    current tenant whose due times have passed; SKIP LOCKED so parallel workers never
+    write the same request twice."""
+    now = timezone.now()
+    flagged = 0
+    with transaction.atomic():
+        due = (
+            ServiceRequest.objects.filter(state__in=REQUEST_RUNNING_STATES)
+            .filter(
+                Q(response_breached=False, responded_at__isnull=True, response_due_at__lt=now)
+                | Q(fulfilment_breached=False, fulfilment_due_at__lt=now)
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("fulfilment_due_at")[:limit]
+        )
+        for req in due:
+            if refresh_breaches(req, now=now):
+                which = [
+                    n for n, f in (("response", req.response_breached), ("fulfilment", req.fulfilment_breached)) if f
+                ]
+                req.save(
+                    update_fields=["response_breached", "fulfilment_breached"],
+                    reason=f"Target breached: {' and '.join(which)}",
+                )
+                flagged += 1
+    return flagged
