@@ -442,3 +442,74 @@ def _register_outbox_samples() -> None:
 
 
 _register_outbox_samples()
+
+
+# --- problems and known errors (processes.resolution, clause 8.2) ----------------------------
+class ProblemFactory(factory.django.DjangoModelFactory):
+    """A problem prioritised through the same service path as the API."""
+
+    class Meta:
+        model = "resolution.Problem"
+
+    title = factory.Sequence(lambda n: f"Mail delays keep coming back {n}")
+    description = "Several incidents about delayed mail; the cause is not known."
+    impact = 2
+    urgency = 2
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from processes.resolution.services_problems import apply_problem_priority
+
+        many = {k: kwargs.pop(k) for k in ("incidents", "services", "affected_cis") if k in kwargs}
+        problem = model_class(**kwargs)
+        apply_problem_priority(problem)
+        problem.save()
+        for key, values in many.items():
+            getattr(problem, key).set(values)
+        return problem
+
+
+class KnownErrorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resolution.KnownError"
+
+    title = factory.Sequence(lambda n: f"Mail gateway queue stalls {n}")
+    symptoms = "Mail from outside arrives hours late; the gateway queue grows."
+    root_cause = "The gateway's spam filter hangs on large attachments."
+    workaround = "Restart the spam filter service on the gateway."
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        many = {k: kwargs.pop(k) for k in ("services", "affected_cis") if k in kwargs}
+        ke = model_class(**kwargs)
+        ke.save()
+        for key, values in many.items():
+            getattr(ke, key).set(values)
+        return ke
+
+
+def _problem(people):
+    return ProblemFactory(
+        owner=people["process_owner"], assignee=people["agent"], category=CategoryFactory(),
+        incidents=[_incident(people)], services=[ServiceFactory()], affected_cis=[ConfigurationItemFactory()],
+    )
+
+
+def _known_error(people):
+    return KnownErrorFactory(
+        owner=people["process_owner"], problem=ProblemFactory(), category=CategoryFactory(),
+        services=[ServiceFactory()], affected_cis=[ConfigurationItemFactory()],
+    )
+
+
+def _register_problem_samples() -> None:
+    from processes.resolution.models import KnownError, Problem
+
+    SAMPLE_OBJECTS.update({Problem: _problem, KnownError: _known_error})
+
+
+_register_problem_samples()
+
+
+# --- service requests (processes.resolution, clause 8.1): see tests/factories_requests.py -------
+import tests.factories_requests  # noqa: E402, F401

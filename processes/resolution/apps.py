@@ -34,3 +34,7 @@ class ResolutionConfig(AppConfig):
         grant(Role.ADMIN, "resolution.configure")
         panels.register()
         demo.register(seed_demo)
+        # Problems and known errors (8.2): their kinds, navigation, panel and demo data.
+        from . import setup_problems
+
+        setup_problems.register()

@@ -23,3 +23,23 @@ def check_breaches() -> int:
     for tenant_id in tenants:
         flag_breaches_for_tenant.delay(tenant_id=tenant_id)
     return len(tenants)
+
+
+@shared_task(base=TenantTask, name="processes.resolution.tasks.propose_problems")
+def propose_problems_for_tenant() -> list[str]:
+    """Trend check of one tenant (clause 8.2): propose a problem for incidents repeating
+    on one CI in one category; returns the references of new or extended problems."""
+    from sms.tenancy import context
+
+    from .trends import propose_problems
+
+    return [p.problem.reference for p in propose_problems(by=context.get_current_user())]
+
+
+@shared_task(name="processes.resolution.tasks.check_trends")
+def check_trends() -> int:
+    """Hourly (beat): queue the trend check of every active tenant."""
+    tenants = list(Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    for tenant_id in tenants:
+        propose_problems_for_tenant.delay(tenant_id=tenant_id)
+    return len(tenants)

@@ -15,4 +15,6 @@ urlpatterns = [
     path("resolution/setup/", views.ResolutionSetupView.as_view(), name="resolution-setup"),
     path("resolution/calendars/new/", views.CalendarCreateView.as_view(), name="resolution-calendar-create"),
     path("resolution/calendars/<int:pk>/", views.CalendarUpdateView.as_view(), name="resolution-calendar-update"),
+    # Problems, known errors and trend analysis (8.2).
+    path("", include("processes.resolution.urls_problems")),
 ]

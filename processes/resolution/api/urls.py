@@ -17,3 +17,9 @@ router.register("priority-matrix", PriorityMatrixViewSet, basename="prioritymatr
 router.register("service-calendars", ServiceCalendarViewSet, basename="servicecalendar")
 router.register("service-hours", ServiceHoursViewSet, basename="servicehours")
 router.register("resolution-settings", ResolutionSettingsViewSet, basename="resolutionsettings")
+
+# Problems, known errors and trend analysis (8.2).
+from .problems import KnownErrorViewSet, ProblemViewSet  # noqa: E402
+
+router.register("problems", ProblemViewSet, basename="problem")
+router.register("known-errors", KnownErrorViewSet, basename="knownerror")

@@ -1,0 +1,295 @@
+"""Trend analysis of incidents (clause 8.2: data and trends on incidents and problems are
+analysed to find root causes) and of information security incidents (clause 6.6.3:
+types, volumes and impacts), all aggregated in SQL; and the planned check that proposes
+a problem when incidents repeat on one CI in one category."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models.functions import Trunc
+from django.utils import timezone
+
+from sms.tenancy import context
+
+from . import services
+from .choices import IMPACT_SHORT, OPEN_STATES, IncidentState
+from .models import Category, Incident, Problem, ResolutionSettings
+from .problem_choices import OPEN_PROBLEM_STATES, ProblemOrigin
+
+PERIODS = ("day", "week", "month")
+DEFAULT_DAYS = 90
+TOP_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date
+    end: dt.date  # inclusive
+    period: str
+
+    @property
+    def since(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time.min, tzinfo=_tz())
+
+    @property
+    def until(self) -> dt.datetime:
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=_tz())
+
+
+def _tz() -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(context.require_tenant().time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def window(start: dt.date | None = None, end: dt.date | None = None, period: str = "week") -> Window:
+    """The analysed dates (inclusive, in the tenant's time zone); the last 90 days by default."""
+    today = timezone.now().astimezone(_tz()).date()
+    end = end or today
+    start = start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValueError("The start of the period is after its end.")
+    if period not in PERIODS:
+        raise ValueError(f"Period must be one of {', '.join(PERIODS)}.")
+    return Window(start, end, period)
+
+
+def _incidents(w: Window):
+    # Cancelled incidents are mostly duplicates; they would count one interruption twice.
+    return Incident.objects.filter(created_at__gte=w.since, created_at__lt=w.until).exclude(
+        state=IncidentState.CANCELLED
+    )
+
+
+def _measures() -> dict:
+    return {
+        "total": Count("pk", distinct=True),
+        "open": Count("pk", filter=Q(state__in=OPEN_STATES), distinct=True),
+        "breached": Count("pk", filter=Q(response_breached=True) | Q(resolution_breached=True), distinct=True),
+        "security": Count("pk", filter=Q(is_security=True), distinct=True),
+    }
+
+
+def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
+    """Incidents per period, service, CI and category in the window: one grouped query each."""
+    qs = _incidents(w)
+    per_period = (
+        qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=_tz()))
+        .values("bucket")
+        .annotate(**_measures())
+        .order_by("bucket")
+    )
+    per_service = (
+        qs.values("service_id", "service__reference", "service__title")
+        .annotate(**_measures())
+        .order_by("-total", "service__title")[:top]
+    )
+    per_ci = (
+        qs.filter(affected_cis__isnull=False)
+        .values("affected_cis__id", "affected_cis__reference", "affected_cis__title")
+        .annotate(**_measures())
+        .order_by("-total", "affected_cis__title")[:top]
+    )
+    per_category = (
+        qs.values("category_id", "category__name", "category__parent__name", "category__parent__parent__name")
+        .annotate(**_measures())
+        .order_by("-total", "category__name")[:top]
+    )
+    totals = qs.aggregate(**_measures())
+    return {
+        "totals": totals,
+        "per_period": [{"period": r.pop("bucket"), **r} for r in per_period],
+        "per_service": [
+            {"id": r.pop("service_id"), "reference": r.pop("service__reference"), "title": r.pop("service__title"), **r}
+            for r in per_service
+        ],
+        "per_ci": [
+            {
+                "id": r.pop("affected_cis__id"),
+                "reference": r.pop("affected_cis__reference"),
+                "title": r.pop("affected_cis__title"),
+                **r,
+            }
+            for r in per_ci
+        ],
+        "per_category": [{"id": r.pop("category_id"), "path": _path(r), **r} for r in per_category],
+    }
+
+
+def _type_row(row: dict) -> dict:
+    mean = _hours(row.pop("mean_resolution"))
+    return {"id": row.pop("category_id"), "path": _path(row), **row, "mean_resolution_hours": mean}
+
+
+def _hours(value: dt.timedelta | None) -> float | None:
+    """A mean duration as hours (one decimal); JSON and tables have no durations."""
+    return round(value.total_seconds() / 3600, 1) if value is not None else None
+
+
+def _path(row: dict) -> str | None:
+    names = [row.pop("category__parent__parent__name"), row.pop("category__parent__name"), row.pop("category__name")]
+    names = [n for n in names if n]
+    return " / ".join(names) or None
+
+
+def security_trends(w: Window) -> dict:
+    """Information security incidents (clause 6.6.3): volume per period, types (category),
+    impact and priority, how many breached their targets, and the mean time to resolve."""
+    qs = _incidents(w).filter(is_security=True)
+    to_resolve = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+    per_type = (
+        qs.values("category_id", "category__name", "category__parent__name", "category__parent__parent__name")
+        .annotate(**_measures(), mean_resolution=Avg(to_resolve, filter=Q(resolved_at__isnull=False)))
+        .order_by("-total", "category__name")
+    )
+    per_impact = qs.values("impact").annotate(total=Count("pk")).order_by("impact")
+    per_priority = qs.values("priority").annotate(total=Count("pk")).order_by("priority")
+    per_period = (
+        qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=_tz()))
+        .values("bucket")
+        .annotate(total=Count("pk"))
+        .order_by("bucket")
+    )
+    per_service = qs.values("service__reference", "service__title").annotate(total=Count("pk")).order_by("-total")
+    totals = qs.aggregate(
+        **_measures(),
+        services=Count("service", distinct=True),
+        mean_resolution=Avg(to_resolve, filter=Q(resolved_at__isnull=False)),
+    )
+    totals["mean_resolution_hours"] = _hours(totals.pop("mean_resolution"))
+    return {
+        "totals": totals,
+        "per_type": [_type_row(r) for r in per_type],
+        "per_impact": [{**r, "impact_label": IMPACT_SHORT.get(r["impact"], r["impact"])} for r in per_impact],
+        "per_priority": list(per_priority),
+        "per_period": [{"period": r["bucket"], "total": r["total"]} for r in per_period],
+        "per_service": [
+            {"reference": r["service__reference"], "title": r["service__title"], "total": r["total"]}
+            for r in per_service[:TOP_ROWS]
+        ],
+    }
+
+
+# --- repeating incidents propose problems -----------------------------------------------------
+@dataclass(frozen=True)
+class Proposal:
+    problem: Problem
+    created: bool
+    incidents_added: int
+
+
+def _unlinked(qs):
+    linked = Problem.incidents.through.objects.filter(incident_id=OuterRef("pk"))
+    return qs.filter(~Exists(linked))
+
+
+def repeating_clusters(*, count: int, days: int, now: dt.datetime | None = None) -> list[tuple[int, int, int]]:
+    """(CI id, category id, incidents) for every CI and category with at least ``count``
+    incidents in the last ``days`` days that no problem covers yet; one grouped query."""
+    now = now or timezone.now()
+    tenant_id = context.require_tenant().pk
+    through = Incident.affected_cis.through
+    linked = Problem.incidents.through.objects.filter(incident_id=OuterRef("incident_id"))
+    rows = (
+        through.objects.filter(
+            incident__tenant_id=tenant_id,
+            incident__created_at__gte=now - dt.timedelta(days=days),
+            incident__category__isnull=False,
+        )
+        .exclude(incident__state=IncidentState.CANCELLED)
+        .filter(~Exists(linked))
+        .values("configurationitem_id", "incident__category_id")
+        .annotate(n=Count("incident_id", distinct=True))
+        .filter(n__gte=count)
+        .order_by("-n", "configurationitem_id", "incident__category_id")
+    )
+    return [(r["configurationitem_id"], r["incident__category_id"], r["n"]) for r in rows]
+
+
+def propose_problems(*, by=None, now: dt.datetime | None = None) -> list[Proposal]:
+    """The planned check: for each repeating cluster, propose one problem in state new,
+    linked to the cluster's incidents; while that problem is open, later repeats of the
+    same CI and category are added to it instead of proposing another. A tenant runs one
+    check at a time (its settings row is the lock)."""
+    from sms.cmdb.models import ConfigurationItem
+
+    now = now or timezone.now()
+    result: list[Proposal] = []
+    settings_row = services.ensure_defaults()
+    with transaction.atomic():
+        ResolutionSettings.objects.select_for_update().filter(pk=settings_row.pk).first()
+        settings_row.refresh_from_db()
+        since = now - dt.timedelta(days=settings_row.repeat_days)
+        for ci_id, category_id, _n in repeating_clusters(
+            count=settings_row.repeat_count, days=settings_row.repeat_days, now=now
+        ):
+            incidents = list(
+                _unlinked(Incident.objects.filter(affected_cis=ci_id, category_id=category_id, created_at__gte=since))
+                .exclude(state=IncidentState.CANCELLED)
+                .order_by("created_at", "pk")
+            )
+            if not incidents:
+                continue
+            problem = Problem.objects.filter(
+                trend_ci_id=ci_id, trend_category_id=category_id, state__in=OPEN_PROBLEM_STATES
+            ).first()
+            if problem is not None:
+                problem.incidents.add(*incidents)
+                _journal(problem, by, f"The trend check added {_refs(incidents)}: the same CI and category again.")
+                result.append(Proposal(problem, False, len(incidents)))
+                continue
+            if len(incidents) < settings_row.repeat_count:
+                continue
+            ci = ConfigurationItem.objects.get(pk=ci_id)
+            category = Category.objects.select_related("parent__parent").get(pk=category_id)
+            problem = Problem(
+                title=f"Repeating incidents: {category.path} on {ci.title}"[:250],
+                description=(
+                    f"{len(incidents)} incidents on {ci.reference} {ci.title} in category {category.path} within "
+                    f"{settings_row.repeat_days} days: {_refs(incidents)}. Proposed by the trend check; "
+                    "investigate the underlying cause."
+                ),
+                origin=ProblemOrigin.TREND,
+                category=category,
+                impact=min(i.impact for i in incidents),
+                urgency=min(i.urgency for i in incidents),
+                trend_ci_id=ci_id,
+                trend_category_id=category_id,
+            )
+            from .services_problems import apply_problem_priority
+
+            apply_problem_priority(problem)
+            problem._history_user = by
+            problem.save(reason="Proposed by the trend check (repeating incidents)")
+            problem.incidents.set(incidents)
+            problem.affected_cis.set([ci_id])
+            problem.services.set({i.service_id for i in incidents if i.service_id})
+            result.append(Proposal(problem, True, len(incidents)))
+    return result
+
+
+def _refs(incidents) -> str:
+    return ", ".join(i.reference for i in incidents)
+
+
+def _journal(problem: Problem, by, body: str) -> None:
+    from sms.core.services import add_journal_entry
+
+    if by is not None:
+        add_journal_entry(problem, by=by, body=body)
+    else:
+        from sms.core.models import JournalEntry
+
+        JournalEntry.objects.create(body=body, author=None, **_on(problem))
+
+
+def _on(record) -> dict:
+    from django.contrib.contenttypes.models import ContentType
+
+    return {"content_type": ContentType.objects.get_for_model(record), "object_id": record.pk}
