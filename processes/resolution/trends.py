@@ -215,8 +215,9 @@ def repeating_clusters(*, count: int, days: int, now: dt.datetime | None = None)
 def propose_problems(*, by=None, now: dt.datetime | None = None) -> list[Proposal]:
     """The planned check: for each repeating cluster, propose one problem in state new,
     linked to the cluster's incidents; while that problem is open, later repeats of the
-    same CI and category are added to it instead of proposing another. A tenant runs one
-    check at a time (its settings row is the lock)."""
+    same CI and category (any number) are added to it instead of proposing another. An
+    incident covered by a problem never counts again. A tenant runs one check at a time
+    (its settings row is the lock)."""
     from sms.cmdb.models import ConfigurationItem
 
     now = now or timezone.now()
@@ -226,9 +227,21 @@ def propose_problems(*, by=None, now: dt.datetime | None = None) -> list[Proposa
         ResolutionSettings.objects.select_for_update().filter(pk=settings_row.pk).first()
         settings_row.refresh_from_db()
         since = now - dt.timedelta(days=settings_row.repeat_days)
-        for ci_id, category_id, _n in repeating_clusters(
-            count=settings_row.repeat_count, days=settings_row.repeat_days, now=now
-        ):
+        open_trend = {
+            (p.trend_ci_id, p.trend_category_id): p
+            for p in Problem.objects.filter(
+                state__in=OPEN_PROBLEM_STATES, trend_ci__isnull=False, trend_category__isnull=False
+            )
+        }
+        pairs = [
+            (ci, cat)
+            for ci, cat, _n in repeating_clusters(
+                count=settings_row.repeat_count, days=settings_row.repeat_days, now=now
+            )
+        ]
+        # Repeats of a cluster whose proposed problem is still open join it, however few.
+        pairs += [pair for pair in open_trend if pair not in pairs]
+        for ci_id, category_id in pairs:
             incidents = list(
                 _unlinked(Incident.objects.filter(affected_cis=ci_id, category_id=category_id, created_at__gte=since))
                 .exclude(state=IncidentState.CANCELLED)
@@ -236,9 +249,7 @@ def propose_problems(*, by=None, now: dt.datetime | None = None) -> list[Proposa
             )
             if not incidents:
                 continue
-            problem = Problem.objects.filter(
-                trend_ci_id=ci_id, trend_category_id=category_id, state__in=OPEN_PROBLEM_STATES
-            ).first()
+            problem = open_trend.get((ci_id, category_id))
             if problem is not None:
                 problem.incidents.add(*incidents)
                 _journal(problem, by, f"The trend check added {_refs(incidents)}: the same CI and category again.")

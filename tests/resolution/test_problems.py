@@ -149,8 +149,11 @@ def test_linked_change_record_satisfies_the_guard(make_problem, take, personas, 
     with context.tenant_context(tenant_a, personas["agent"]):
         rfc = ImprovementFactory()
         RecordLink(
-            source_type=ContentType.objects.get_for_model(rfc), source_id=rfc.pk, link_type="resolves",
-            target_type=ContentType.objects.get_for_model(prb), target_id=prb.pk,
+            source_type=ContentType.objects.get_for_model(rfc),
+            source_id=rfc.pk,
+            link_type="resolves",
+            target_type=ContentType.objects.get_for_model(prb),
+            target_id=prb.pk,
         ).save()
     assert take(prb, "resolve").state == "resolved"
 
@@ -263,7 +266,10 @@ def test_api_reviews(api, make_problem, personas, take, tenant_a):
     take(prb, "resolve")
     assert api("auditor").post(f"{PROBLEMS}{prb.pk}/reviews/", review, format="json").status_code == 403
     assert client.post(f"{PROBLEMS}{prb.pk}/reviews/", {"lessons_learned": " "}, format="json").status_code == 400
-    assert client.post(f"{PROBLEMS}{prb.pk}/reviews/", {**review, "root_cause_removed": "?"}, format="json").status_code == 400
+    assert (
+        client.post(f"{PROBLEMS}{prb.pk}/reviews/", {**review, "root_cause_removed": "?"}, format="json").status_code
+        == 400
+    )
     resp = client.post(f"{PROBLEMS}{prb.pk}/reviews/", review, format="json")
     assert resp.status_code == 201, resp.content
     assert resp.json()["root_cause_removed"] == "partly"
