@@ -402,9 +402,16 @@ def _incident(people):
     )
 
 
+def _group_member(people):
+    from processes.resolution.models import GroupMember
+
+    return GroupMember.objects.create(group=PartyFactory(party_type="internal_group"), user=people["agent"])
+
+
 def _register_resolution_samples() -> None:
     from processes.resolution.models import (
         Category,
+        GroupMember,
         Incident,
         PriorityLevel,
         PriorityMatrixCell,
@@ -421,6 +428,7 @@ def _register_resolution_samples() -> None:
         PriorityLevel: _priority_level,
         PriorityMatrixCell: _matrix_cell,
         ResolutionSettings: _resolution_settings,
+        GroupMember: _group_member,
     })
 
 

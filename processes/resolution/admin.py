@@ -4,6 +4,7 @@ from sms.core.admin_base import RecordAdmin, TenantScopedAdmin
 
 from .models import (
     Category,
+    GroupMember,
     Incident,
     PriorityLevel,
     PriorityMatrixCell,
@@ -73,3 +74,9 @@ class CategoryAdmin(TenantScopedAdmin):
 @admin.register(ResolutionSettings)
 class ResolutionSettingsAdmin(TenantScopedAdmin):
     list_display = ("reopen_days", "default_calendar", "at_risk_percent")
+
+
+@admin.register(GroupMember)
+class GroupMemberAdmin(TenantScopedAdmin):
+    list_display = ("group", "user", "created_at")
+    raw_id_fields = ("user",)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_desk
 
 incident_patterns = [
     path("", views.IncidentListView.as_view(), name="list"),
@@ -13,6 +13,10 @@ incident_patterns = [
 urlpatterns = [
     path("incidents/", include((incident_patterns, "incidents"))),
     path("resolution/setup/", views.ResolutionSetupView.as_view(), name="resolution-setup"),
+    path("desk/", views_desk.ServiceDeskView.as_view(), name="resolution-desk"),
+    path("desk/priority/", views_desk.PriorityPreviewView.as_view(), name="resolution-desk-priority"),
+    path("desk/queues/<slug:queue>/", views_desk.QueueView.as_view(), name="resolution-desk-queue"),
+    path("incidents/bulk-assign/", views_desk.BulkAssignView.as_view(), name="resolution-bulk-assign"),
     path("resolution/calendars/new/", views.CalendarCreateView.as_view(), name="resolution-calendar-create"),
     path("resolution/calendars/<int:pk>/", views.CalendarUpdateView.as_view(), name="resolution-calendar-update"),
     # Problems, known errors and trend analysis (8.2).

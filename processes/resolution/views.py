@@ -24,7 +24,7 @@ from sms.core.views.records import (
     RecordUpdateView,
 )
 
-from . import services
+from . import services, services_desk
 from . import working_time as wt
 from .choices import IMPACT_SHORT, OPEN_STATES, PRIORITY_LEVELS, IncidentState
 from .filters import IncidentFilterSet
@@ -149,6 +149,17 @@ class IncidentListView(RecordListView):
         Column("resolution_breached", "Breached", sort="resolution_breached"),
     )
     empty_text = "No incidents logged. Log one when a user reports an interruption or a monitoring alert fires."
+    template_name = "resolution/incident_list.html"
+    results_template = "resolution/_incident_results.html"
+
+    def get_context_data(self, **kwargs):
+        from .views_desk import bulk_choices
+
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_bulk_assign"] = self.membership.can("incident.update")
+        if ctx["can_bulk_assign"] and ctx["object_list"]:
+            ctx.update(bulk_choices())
+        return ctx
 
 
 class IncidentDetailView(RecordDetailView):
@@ -196,6 +207,7 @@ class IncidentDetailView(RecordDetailView):
         ctx["affected_cis"] = list(self.object.affected_cis.order_by("title"))
         ctx["remaining_minutes"] = services.remaining_minutes(self.object)
         ctx["reopen_deadline"] = services.reopen_deadline(self.object)
+        ctx["timeline"] = services_desk.timeline(self.object)
         return ctx
 
 

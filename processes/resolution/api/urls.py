@@ -18,6 +18,11 @@ router.register("service-calendars", ServiceCalendarViewSet, basename="serviceca
 router.register("service-hours", ServiceHoursViewSet, basename="servicehours")
 router.register("resolution-settings", ResolutionSettingsViewSet, basename="resolutionsettings")
 
+# Service desk console (8.1): support group members; the queues and bulk assignment are incident actions.
+from .views_desk import GroupMemberViewSet  # noqa: E402
+
+router.register("support-group-members", GroupMemberViewSet, basename="groupmember")
+
 # Problems, known errors and trend analysis (8.2).
 from .problems import KnownErrorViewSet, ProblemViewSet  # noqa: E402
 

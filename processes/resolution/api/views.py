@@ -27,6 +27,7 @@ from ..models import (
     ServiceHours,
 )
 from . import serializers as s
+from .views_desk import ServiceDeskActionsMixin
 
 CONFIGURE = "resolution.configure"
 WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
@@ -163,7 +164,7 @@ class CategoryViewSet(TenantModelViewSet):
         instance.delete()
 
 
-class IncidentViewSet(IdempotentCreateMixin, RecordViewSet):
+class IncidentViewSet(ServiceDeskActionsMixin, IdempotentCreateMixin, RecordViewSet):
     """Incidents (clause 8.1). Lists carry, computed on read, whether a running incident
     is past its due times and the minutes left (``ordering=resolution_due_at`` for the
     queue); the stored breach flags are set by the transitions and the planned check.
