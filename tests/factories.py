@@ -518,3 +518,6 @@ def _register_problem_samples() -> None:
 
 _register_problem_samples()
 
+
+# --- service requests (processes.resolution, clause 8.1): see tests/factories_requests.py -------
+import tests.factories_requests  # noqa: E402, F401

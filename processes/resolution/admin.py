@@ -80,3 +80,77 @@ class ResolutionSettingsAdmin(TenantScopedAdmin):
 class GroupMemberAdmin(TenantScopedAdmin):
     list_display = ("group", "user", "created_at")
     raw_id_fields = ("user",)
+
+
+# --- service requests (8.1) ---------------------------------------------------------------------
+from .models import CatalogueItem, FulfilmentTask, RequestDecision, ServiceRequest  # noqa: E402
+
+
+class RequestDecisionInline(admin.TabularInline):
+    model = RequestDecision
+    extra = 0
+    can_delete = False
+    fields = ("decision", "rationale", "decided_by", "decided_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FulfilmentTaskInline(admin.TabularInline):
+    model = FulfilmentTask
+    extra = 0
+    can_delete = False
+    fields = ("position", "title", "state", "assignee", "done_at", "done_by", "notes")
+    readonly_fields = ("position", "title", "state", "done_at", "done_by")
+    raw_id_fields = ("assignee",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(RecordAdmin):
+    list_display = (
+        "reference",
+        "title",
+        "state",
+        "priority",
+        "catalogue_item",
+        "requester",
+        "assignee",
+        "fulfilment_due_at",
+        "fulfilment_breached",
+    )
+    list_filter = ("state", "priority", "needs_approval", "fulfilment_breached")
+    readonly_fields = (
+        *RecordAdmin.readonly_fields,
+        "state",
+        "catalogue_item",
+        "requester",
+        "questions",
+        "answers",
+        "needs_approval",
+        "priority",
+        "responded_at",
+        "decided_at",
+        "fulfilled_at",
+        "closed_at",
+        "paused_since",
+        "paused_minutes",
+        "response_due_at",
+        "fulfilment_due_at",
+        "response_breached",
+        "fulfilment_breached",
+    )
+    raw_id_fields = ("service", "customer", "assignment_group", "assignee")
+    inlines = (RequestDecisionInline, FulfilmentTaskInline)
+
+
+@admin.register(CatalogueItem)
+class CatalogueItemAdmin(TenantScopedAdmin):
+    list_display = ("name", "service", "approval", "approver_role", "priority", "fulfilment_minutes", "is_active")
+    list_filter = ("approval", "is_active", "priority")
+    search_fields = ("name", "description")
+    raw_id_fields = ("service",)
+    filter_horizontal = ("approvers",)

@@ -34,6 +34,10 @@ class ResolutionConfig(AppConfig):
         grant(Role.ADMIN, "resolution.configure")
         panels.register()
         demo.register(seed_demo)
+        # Service requests: their kind, capabilities, navigation, panels and demo data.
+        from . import setup_requests
+
+        setup_requests.register()
         # Problems and known errors (8.2): their kinds, navigation, panel and demo data.
         from . import setup_problems
 

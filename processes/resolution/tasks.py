@@ -7,6 +7,8 @@ from celery import shared_task
 from sms.core.tasks import TenantTask
 from sms.tenancy.models import Tenant
 
+from .tasks_requests import flag_request_breaches_for_tenant
+
 
 @shared_task(base=TenantTask, name="processes.resolution.tasks.flag_breaches")
 def flag_breaches_for_tenant() -> int:
@@ -18,10 +20,12 @@ def flag_breaches_for_tenant() -> int:
 
 @shared_task(name="processes.resolution.tasks.check_breaches")
 def check_breaches() -> int:
-    """Each minute (beat): queue the breach check of every active tenant."""
+    """Each minute (beat): queue the breach checks (incidents, service requests) of every
+    active tenant."""
     tenants = list(Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     for tenant_id in tenants:
         flag_breaches_for_tenant.delay(tenant_id=tenant_id)
+        flag_request_breaches_for_tenant.delay(tenant_id=tenant_id)
     return len(tenants)
 
 

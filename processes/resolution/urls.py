@@ -12,6 +12,7 @@ incident_patterns = [
 # Mounted under /t/<tenant-slug>/ by sms/urls.py.
 urlpatterns = [
     path("incidents/", include((incident_patterns, "incidents"))),
+    path("requests/", include(("processes.resolution.urls_requests", "requests"))),
     path("resolution/setup/", views.ResolutionSetupView.as_view(), name="resolution-setup"),
     path("desk/", views_desk.ServiceDeskView.as_view(), name="resolution-desk"),
     path("desk/priority/", views_desk.PriorityPreviewView.as_view(), name="resolution-desk-priority"),

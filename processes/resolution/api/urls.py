@@ -28,3 +28,10 @@ from .problems import KnownErrorViewSet, ProblemViewSet  # noqa: E402
 
 router.register("problems", ProblemViewSet, basename="problem")
 router.register("known-errors", KnownErrorViewSet, basename="knownerror")
+
+# Service requests (8.1).
+from .views_requests import CatalogueItemViewSet, FulfilmentTaskViewSet, ServiceRequestViewSet  # noqa: E402
+
+router.register("service-requests", ServiceRequestViewSet, basename="request")
+router.register("catalogue-items", CatalogueItemViewSet, basename="catalogueitem")
+router.register("fulfilment-tasks", FulfilmentTaskViewSet, basename="fulfilmenttask")

@@ -113,12 +113,12 @@ class CatalogueItem(TrackedModel):
 
 
 @condition("This item needs approval.")
-def needs_approval(req: ServiceRequest) -> bool:
+def approval_needed(req: ServiceRequest) -> bool:
     return req.needs_approval
 
 
 @condition("This item needs no approval.")
-def needs_no_approval(req: ServiceRequest) -> bool:
+def approval_not_needed(req: ServiceRequest) -> bool:
     return not req.needs_approval
 
 
@@ -217,7 +217,7 @@ class ServiceRequest(WorkflowModel, Record):
         target=S.AWAITING_APPROVAL,
         label="Send for approval",
         capability="request.create",
-        conditions=[needs_approval],
+        conditions=[approval_needed],
     )
     def send_for_approval(self, by=None, reason=""):
         self.paused_since = timezone.now()
@@ -227,7 +227,7 @@ class ServiceRequest(WorkflowModel, Record):
         target=S.APPROVED,
         label="Accept (no approval needed)",
         capability="request.create",
-        conditions=[needs_no_approval],
+        conditions=[approval_not_needed],
     )
     def accept(self, by=None, reason=""):
         from ..services_requests import create_tasks
