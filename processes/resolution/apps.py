@@ -34,6 +34,9 @@ class ResolutionConfig(AppConfig):
         grant(Role.ADMIN, "resolution.configure")
         panels.register()
         demo.register(seed_demo)
+        from .demo_volume import seed_incident_volume
+
+        demo.register(seed_incident_volume)  # after seed_demo: the calendars and categories exist
         # Service requests: their kind, capabilities, navigation, panels and demo data.
         from . import setup_requests
 
