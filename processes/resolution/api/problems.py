@@ -7,7 +7,8 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -37,6 +38,7 @@ def _service_queryset():
     return Service.objects.all()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class TenantRelated(serializers.PrimaryKeyRelatedField):
     """A row of the current tenant, looked up when the request runs (never at import)."""
 
