@@ -402,11 +402,11 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
     browser = Client(HTTP_HOST="localhost")
     browser.force_login(user)
 
-    def run_impact(ci, direction, depth):
+    def run_impact(ci, direction, depth, limit=services.DEFAULT_IMPACT_LIMIT):
         # The tenant context and one transaction, as in a request (a test-client request
         # clears the context when it ends, so it is entered for every call).
         with context.tenant_context(tenant, user), transaction.atomic():
-            return services.impact(ci, direction, depth)
+            return services.impact(ci, direction, depth, limit)
 
     def count_queries(fn):
         reset_queries()  # the log is a bounded deque: start each capture from empty
@@ -431,34 +431,43 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
             for label, title in args.marks.items()
         }
     # The CI with the largest downstream set among the candidates built for it.
-    sizes = {label: len(run_impact(ci, "down", services.DEFAULT_IMPACT_DEPTH).nodes)
+    sizes = {label: len(run_impact(ci, "down", services.DEFAULT_IMPACT_DEPTH, None).nodes)
              for label, ci in marks.items() if label != "leaf application"}
     largest = max(sizes, key=sizes.get)
     say(f"downstream sets at depth {services.DEFAULT_IMPACT_DEPTH}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+    # The default answer (the nearest DEFAULT_IMPACT_LIMIT nodes, flagged as truncated
+    # when there are more) and the complete one (limit=None; the API's highest limit).
+    default, complete = services.DEFAULT_IMPACT_LIMIT, None
     cases = [
-        (largest, "down", services.DEFAULT_IMPACT_DEPTH),
-        (largest, "down", services.MAX_IMPACT_DEPTH),
-        ("storage array", "down", services.DEFAULT_IMPACT_DEPTH),
-        ("hypervisor host", "down", services.DEFAULT_IMPACT_DEPTH),
-        ("leaf application", "up", services.DEFAULT_IMPACT_DEPTH),
-        ("leaf application", "up", services.MAX_IMPACT_DEPTH),
+        (largest, "down", services.DEFAULT_IMPACT_DEPTH, default),
+        (largest, "down", services.MAX_IMPACT_DEPTH, default),
+        (largest, "down", services.DEFAULT_IMPACT_DEPTH, complete),
+        ("storage array", "down", services.DEFAULT_IMPACT_DEPTH, default),
+        ("storage array", "down", services.DEFAULT_IMPACT_DEPTH, complete),
+        ("hypervisor host", "down", services.DEFAULT_IMPACT_DEPTH, default),
+        ("leaf application", "up", services.DEFAULT_IMPACT_DEPTH, default),
+        ("leaf application", "up", services.MAX_IMPACT_DEPTH, default),
     ]
     explains = []
-    for label, direction, depth in cases:
+    for label, direction, depth, limit in cases:
         ci = marks[label]
-        captured = count_queries(lambda ci=ci, d=direction, n=depth: run_impact(ci, d, n))
+        captured = count_queries(lambda ci=ci, d=direction, n=depth, m=limit: run_impact(ci, d, n, m))
         walk_sql = [q["sql"] for q in captured if "RECURSIVE" in q["sql"]]
         impact_queries = len(captured)
-        fn_ms, result = median_ms(lambda ci=ci, d=direction, n=depth: run_impact(ci, d, n), args.runs)
-        name = f"impact {direction} d={depth} from {label} ({ci.reference})"
+        fn_ms, result = median_ms(lambda ci=ci, d=direction, n=depth, m=limit: run_impact(ci, d, n, m), args.runs)
+        shown = "all" if limit is None else f"{limit}"
+        name = f"impact {direction} d={depth} limit={shown} from {label} ({ci.reference})"
         rows.append({"operation": f"{name}: service", "rows": len(result.nodes), "page": "",
-                     "queries": impact_queries, "ms": fn_ms, "target": TARGET_IMPACT_MS})
-        url = f"/api/v1/cis/{ci.pk}/impact/?direction={direction}&depth={depth}"
+                     "queries": impact_queries, "ms": fn_ms, "target": TARGET_IMPACT_MS,
+                     "note": "truncated" if result.truncated else "complete"})
+        api_limit = services.MAX_IMPACT_LIMIT if limit is None else limit
+        url = f"/api/v1/cis/{ci.pk}/impact/?direction={direction}&depth={depth}&limit={api_limit}"
         api_queries = len(count_queries(get(api, url)))
         api_ms, response = median_ms(get(api, url), args.runs)
         rows.append({"operation": f"{name}: GET API", "rows": response.json()["count"], "page": "",
                      "queries": api_queries, "ms": api_ms, "target": TARGET_IMPACT_MS,
-                     "kb": len(response.content) // 1024})
+                     "kb": len(response.content) // 1024,
+                     "note": "truncated" if response.json()["truncated"] else "complete"})
         with as_member():
             explains += [(name, explain_summary(sql)) for sql in walk_sql]
 
@@ -510,6 +519,7 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         met = "yes" if r["ms"] < r["target"] else "NO"
         extra = f"  ({r['kb']} KiB)" if "kb" in r else ""
+        extra += f"  {r['note']}" if "note" in r else ""
         print(f"{r['operation'][:78]:78} {r['rows']:7} {r['page']!s:>5} {r['queries']:8} {r['ms']:10.1f} "
               f"{'<' + format(r['target'], '.0f'):>5} {met:>3}{extra}")
 

@@ -170,6 +170,11 @@ _STEPS = {
 # hash aggregate, no per-row search of the seen array); a node none of whose rows is
 # "seen" is new, and its smallest packed (parent, via) is the edge it is reached by.
 # The walk ends at ``depth`` or when a level brings nothing new (its arrays are NULL).
+#
+# It also ends when it has reached ``budget + 1`` nodes: each level keeps only as many new
+# nodes as there is room for (services first, as their ids are negative, then CIs by id),
+# so a walk from a hub that reaches most of the estate costs what the budget costs, not
+# what the estate costs. Reaching the extra node tells the caller that there was more.
 # The result joins each node to its CI (and type) or service, so one query returns
 # everything the caller shows; rows RLS hides do not come back.
 _WALK_SQL = """
@@ -191,23 +196,30 @@ WITH RECURSIVE walk(depth, nodes, links, seen) AS (
               ) x
              GROUP BY x.node
             HAVING NOT bool_or(x.seen)
+             ORDER BY x.node
+             LIMIT %(budget)s + 2 - cardinality(w.seen)
           ) c
      ) n
-     WHERE w.depth < %(depth)s AND cardinality(w.nodes) > 0
+     WHERE w.depth < %(depth)s AND cardinality(w.nodes) > 0 AND cardinality(w.seen) < %(budget)s + 2
 )
 SELECT w.depth, t.node, t.link, ci.reference, ci.title, ci.state, ct.name,
        sv.reference, sv.title, sv.state
   FROM walk w
- CROSS JOIN LATERAL unnest(w.nodes, w.links) AS t(node, link)
+ CROSS JOIN LATERAL unnest(w.nodes, w.links) WITH ORDINALITY AS t(node, link, position)
   LEFT JOIN cmdb_configurationitem ci ON t.node > 0 AND ci.id = t.node AND ci.tenant_id = %(tenant)s
   LEFT JOIN cmdb_citype ct ON ct.id = ci.ci_type_id
   LEFT JOIN cmdb_service sv ON t.node < 0 AND sv.id = -t.node AND sv.tenant_id = %(tenant)s
  WHERE w.depth > 0
- ORDER BY w.depth
+ ORDER BY w.depth, t.position
 """
 
 MAX_IMPACT_DEPTH = 30
 DEFAULT_IMPACT_DEPTH = 10
+# How many nodes an answer holds unless the caller asks for more: the nearest ones, in
+# breadth-first order. A walk from a core switch may reach the whole estate; nobody reads
+# (or draws) ninety thousand rows, and the answer says when it stopped short.
+DEFAULT_IMPACT_LIMIT = 1_000
+MAX_IMPACT_LIMIT = 200_000
 _VIA_LABELS = {
     **{k.value: k.label for k in RelationshipKind},
     "component": "has component",
@@ -258,6 +270,8 @@ class ImpactResult:
     origin: dict[str, Any]
     direction: str
     depth: int
+    limit: int | None = None
+    truncated: bool = False  # more nodes were reachable within ``depth`` than ``limit``
     nodes: list[ImpactNode] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -265,6 +279,8 @@ class ImpactResult:
             "origin": dict(self.origin),
             "direction": self.direction,
             "depth": self.depth,
+            "limit": self.limit,
+            "truncated": self.truncated,
             "count": len(self.nodes),
             "nodes": [n.as_dict() for n in self.nodes],
         }
@@ -300,14 +316,25 @@ class _Reached:
     type: str
 
 
-def _walk(origin, direction: str, depth: int, tenant_id: int) -> list[_Reached]:
+def _walk(origin, direction: str, depth: int, tenant_id: int, limit: int | None) -> tuple[list[_Reached], bool]:
     """The nodes reachable from ``origin`` within ``depth`` steps, each once, at its least
-    depth, with the path it was first reached by and what it is."""
+    depth, with the path it was first reached by and what it is; at most ``limit`` of
+    them, the nearest first, and whether there were more."""
     origin_node = -origin.pk if isinstance(origin, Service) else origin.pk
-    params = {"tenant": tenant_id, "origin": origin_node, "depth": depth, "via_codes": _VIA_CODES}
+    budget = MAX_IMPACT_LIMIT * 10 if limit is None else limit
+    params = {
+        "tenant": tenant_id,
+        "origin": origin_node,
+        "depth": depth,
+        "budget": budget,
+        "via_codes": _VIA_CODES,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_WALK_SQL.format(steps=_STEPS[direction], pack=_PACK), params)
         rows = cursor.fetchall()
+    truncated = len(rows) > budget
+    if truncated:
+        del rows[budget:]
     paths: dict[int, list[str]] = {origin_node: [_key(origin_node)]}
     reached = []
     for level, node, link, ci_ref, ci_title, ci_state, type_name, sv_ref, sv_title, sv_state in rows:
@@ -322,30 +349,38 @@ def _walk(origin, direction: str, depth: int, tenant_id: int) -> list[_Reached]:
             reached.append(_Reached("c", node, level, path, via, *ends, ci_ref, ci_title, ci_state, type_name))
         else:
             reached.append(_Reached("s", -node, level, path, via, *ends, sv_ref, sv_title, sv_state, "Service"))
-    return reached
+    return reached, truncated
 
 
 def impact(
-    node: ConfigurationItem | Service, direction: str = ImpactDirection.DOWN, depth: int = DEFAULT_IMPACT_DEPTH
+    node: ConfigurationItem | Service,
+    direction: str = ImpactDirection.DOWN,
+    depth: int = DEFAULT_IMPACT_DEPTH,
+    limit: int | None = DEFAULT_IMPACT_LIMIT,
 ) -> ImpactResult:
     """Everything downstream of ``node`` (what depends on it: what a failure or change of
     it affects), upstream (what it depends on), or both, up to ``depth`` steps.
 
     Computed in one recursive query per direction; relationship cycles are safe. Each
     node comes once per direction, at its least depth, with one shortest path from the
-    origin (as references) and the edge it was reached through.
+    origin (as references) and the edge it was reached through. At most ``limit`` nodes
+    per direction come back, the nearest first (``None``: all of them, which from a hub
+    of a large CMDB takes seconds); ``truncated`` says whether there were more.
     """
     direction = ImpactDirection(direction)
     if not 1 <= depth <= MAX_IMPACT_DEPTH:
         raise ValueError(f"depth must be between 1 and {MAX_IMPACT_DEPTH}")
+    if limit is not None and not 1 <= limit <= MAX_IMPACT_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_IMPACT_LIMIT}")
     tenant_id = context.require_tenant().pk
     if node.tenant_id != tenant_id:
         raise context.NoTenantError("The node belongs to another tenant.")
     directions = [ImpactDirection.DOWN, ImpactDirection.UP] if direction == ImpactDirection.BOTH else [direction]
     origin_key = _node_key(node)
-    result = ImpactResult(origin=_describe(node), direction=direction.value, depth=depth)
+    result = ImpactResult(origin=_describe(node), direction=direction.value, depth=depth, limit=limit)
     for d in directions:
-        reached = _walk(node, d, depth, tenant_id)
+        reached, truncated = _walk(node, d, depth, tenant_id, limit)
+        result.truncated = result.truncated or truncated
         refs = {origin_key: node.reference}
         refs.update((f"{r.kind}:{r.id}", r.reference) for r in reached)
         ref = refs.get
@@ -413,14 +448,19 @@ def resolve_scope(scope: dict) -> list[int]:
     ids.update(ConfigurationItem.objects.filter(pk__in=cis).values_list("pk", flat=True))
     if types:
         ids.update(live_cis.filter(ci_type__in=types).values_list("pk", flat=True))
+
+    def everything_under(node) -> set[int]:
+        result = impact(node, ImpactDirection.UP, MAX_IMPACT_DEPTH, limit=None)
+        return {n.id for n in result.nodes if n.kind == "ci"}
+
     for service in Service.objects.filter(pk__in=services):
         if with_deps:
-            ids.update(n.id for n in impact(service, ImpactDirection.UP, MAX_IMPACT_DEPTH).nodes if n.kind == "ci")
+            ids.update(everything_under(service))
         else:
             ids.update(service.component_links.values_list("ci_id", flat=True))
     if with_deps and cis:
         for ci in ConfigurationItem.objects.filter(pk__in=cis).select_related("ci_type"):
-            ids.update(n.id for n in impact(ci, ImpactDirection.UP, MAX_IMPACT_DEPTH).nodes if n.kind == "ci")
+            ids.update(everything_under(ci))
     return sorted(ids)
 
 

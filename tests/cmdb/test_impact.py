@@ -39,9 +39,9 @@ def graph(make_ci, as_admin):
     return n
 
 
-def run(tenant, node, direction="down", depth=10):
+def run(tenant, node, direction="down", depth=10, limit=services.DEFAULT_IMPACT_LIMIT):
     with context.tenant_context(tenant):
-        return impact(node, direction, depth)
+        return impact(node, direction, depth, limit)
 
 
 def levels(result) -> dict[str, int]:
@@ -83,6 +83,41 @@ def test_depth_limit(graph, tenant_a):
         run(tenant_a, graph["switch"], depth=0)
 
 
+def test_limit_keeps_the_nearest_and_says_there_is_more(graph, tenant_a):
+    everything = run(tenant_a, graph["switch"], limit=None)
+    assert len(everything.nodes) == 7 and not everything.truncated
+    exact = run(tenant_a, graph["switch"], limit=7)
+    assert len(exact.nodes) == 7 and not exact.truncated  # exactly full is not "more"
+    short = run(tenant_a, graph["switch"], limit=4)
+    assert short.truncated and short.limit == 4
+    # Breadth first: the whole of depths 1 and 2, then one of the two applications.
+    assert sorted(levels(short).values()) == [1, 2, 2, 3]
+    assert set(levels(short)) >= {"host", "vm1", "vm2"}
+    one = run(tenant_a, graph["switch"], limit=1)
+    assert levels(one) == {"host": 1} and one.truncated
+    # The limit counts per direction; a depth cut is not a truncation.
+    both = run(tenant_a, graph["app1"], "both", limit=2)
+    assert [n.direction for n in both.nodes] == ["down", "down", "up", "up"] and both.truncated
+    assert not run(tenant_a, graph["switch"], depth=1, limit=1).truncated
+    for bad in (0, services.MAX_IMPACT_LIMIT + 1):
+        with pytest.raises(ValueError):
+            run(tenant_a, graph["switch"], limit=bad)
+
+
+def test_limit_prefers_services_within_a_level(make_ci, as_admin, tenant_a):
+    """What a change or failure means to customers is the services: within a level the
+    budget goes to them before CIs."""
+    core = make_ci(title="core")
+    with as_admin():
+        apps = [make_ci(title=f"app{i}") for i in range(3)]
+        for app in apps:
+            Relationship.objects.create(source=app, kind="depends_on", target=core)
+        service = ServiceFactory(title="svc")
+        set_service_links(service, components=[core])
+    result = run(tenant_a, core, limit=1)
+    assert levels(result) == {"svc": 1} and result.truncated
+
+
 def test_cycles_terminate_and_visit_each_node_once(graph, tenant_a):
     assert levels(run(tenant_a, graph["a"])) == {"c": 1, "b": 2}
     assert levels(run(tenant_a, graph["a"], "up", depth=30)) == {"b": 1, "c": 2}
@@ -120,11 +155,11 @@ def test_rls_still_applies_to_the_raw_query(graph, tenant_a, tenant_b):
     """The SQL filters on the tenant, and without the matching app.tenant_id RLS hides every row."""
     switch = graph["switch"]
     with context.tenant_context(tenant_a):
-        assert len(services._walk(switch, "down", 5, tenant_a.pk)) == 7
+        assert len(services._walk(switch, "down", 5, tenant_a.pk, None)[0]) == 7
     with transaction.atomic(), context.tenant_context(tenant_b):
-        assert services._walk(switch, "down", 5, tenant_a.pk) == []
+        assert services._walk(switch, "down", 5, tenant_a.pk, None) == ([], False)
     with transaction.atomic():
-        assert services._walk(switch, "down", 5, tenant_a.pk) == []
+        assert services._walk(switch, "down", 5, tenant_a.pk, None) == ([], False)
 
 
 def test_impact_refuses_a_node_of_another_tenant(graph, tenant_b):
@@ -138,7 +173,10 @@ def test_impact_endpoints(api, graph):
     body = client.get(f"/api/v1/cis/{graph['switch'].pk}/impact/", {"depth": 2}).json()
     assert body["origin"]["reference"] == graph["switch"].reference
     assert body["direction"] == "down" and body["depth"] == 2 and body["count"] == 3
+    assert body["limit"] == services.DEFAULT_IMPACT_LIMIT and body["truncated"] is False
     assert {n["title"] for n in body["nodes"]} == {"host", "vm1", "vm2"}
+    body = client.get(f"/api/v1/cis/{graph['switch'].pk}/impact/", {"limit": 2}).json()
+    assert body["count"] == 2 and body["truncated"] is True and body["limit"] == 2
     body = client.get(f"/api/v1/services/{graph['S2'].pk}/impact/", {"direction": "up"}).json()
     assert body["count"] == 6
     body = client.get(f"/api/v1/cis/{graph['app1'].pk}/impact/", {"direction": "both"}).json()
@@ -154,12 +192,20 @@ def test_impact_endpoints(api, graph):
 
 @pytest.mark.parametrize(
     "params",
-    [{"depth": 0}, {"depth": 31}, {"depth": "deep"}, {"direction": "sideways"}],
+    [
+        {"depth": 0},
+        {"depth": 31},
+        {"depth": "deep"},
+        {"direction": "sideways"},
+        {"limit": 0},
+        {"limit": 200_001},
+        {"limit": "all"},
+    ],
 )
 def test_impact_bad_parameters_are_400(api, graph, params):
     resp = api("agent").get(f"/api/v1/cis/{graph['switch'].pk}/impact/", params)
     assert resp.status_code == 400
-    assert set(resp.json()) <= {"depth", "direction"}
+    assert set(resp.json()) <= {"depth", "direction", "limit"}
 
 
 def test_impact_is_tenant_isolated(api, graph, personas, tenant_b):

@@ -23,7 +23,7 @@ from ..choices import (
 )
 from ..models import Baseline, CIType, CMDBAudit, ConfigurationItem, Relationship, Service
 from ..schema import normalise_schema, schema_errors
-from ..services import DEFAULT_IMPACT_DEPTH, MAX_IMPACT_DEPTH
+from ..services import DEFAULT_IMPACT_DEPTH, DEFAULT_IMPACT_LIMIT, MAX_IMPACT_DEPTH, MAX_IMPACT_LIMIT
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -415,6 +415,7 @@ class ServiceSerializer(RecordSerializer):
 class ImpactQuerySerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=ImpactDirection.choices, default=ImpactDirection.DOWN)
     depth = serializers.IntegerField(min_value=1, max_value=MAX_IMPACT_DEPTH, default=DEFAULT_IMPACT_DEPTH)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_IMPACT_LIMIT, default=DEFAULT_IMPACT_LIMIT)
 
 
 class ImpactNodeSerializer(serializers.Serializer):
@@ -437,6 +438,10 @@ class ImpactResultSerializer(serializers.Serializer):
     origin = serializers.DictField()
     direction = serializers.CharField()
     depth = serializers.IntegerField()
+    limit = serializers.IntegerField(help_text="The most nodes per direction this answer could hold.")
+    truncated = serializers.BooleanField(
+        help_text="More nodes were reachable within the depth than the limit allowed: the nearest came back."
+    )
     count = serializers.IntegerField()
     nodes = ImpactNodeSerializer(many=True)
 

@@ -37,6 +37,14 @@ IMPACT_PARAMETERS = [
         description="down: what depends on it; up: what it depends on; both.",
     ),
     OpenApiParameter("depth", OpenApiTypes.INT, description="How many steps to follow (1 to 30, default 10)."),
+    OpenApiParameter(
+        "limit",
+        OpenApiTypes.INT,
+        description=(
+            "The most nodes per direction to return, nearest first (1 to 200,000, default 1,000); "
+            "`truncated` in the answer says whether more were reachable."
+        ),
+    ),
 ]
 
 
@@ -54,9 +62,7 @@ def run_import(request, importer) -> Response:
     ser = s.CSVImportSerializer(data=request.data)
     ser.is_valid(raise_exception=True)
     upload = ser.validated_data["file"]
-    report = importer(
-        upload.read(), filename=upload.name[:200], by=request.user, dry_run=ser.validated_data["dry_run"]
-    )
+    report = importer(upload.read(), filename=upload.name[:200], by=request.user, dry_run=ser.validated_data["dry_run"])
     return Response(report.as_dict(), status=status.HTTP_200_OK if report.valid else status.HTTP_400_BAD_REQUEST)
 
 
@@ -68,7 +74,8 @@ class ImpactMixin:
         node = self.get_object()
         query = s.ImpactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        result = impact(node, query.validated_data["direction"], query.validated_data["depth"])
+        data = query.validated_data
+        result = impact(node, data["direction"], data["depth"], data["limit"])
         return Response(result.as_dict())
 
 
@@ -392,8 +399,11 @@ class CMDBAuditViewSet(RecordViewSet):
         ser = s.AuditedCISerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         row = verify_ci(
-            audit, ser.validated_data["ci"], by=request.user,
-            result=ser.validated_data["result"], note=ser.validated_data["note"],
+            audit,
+            ser.validated_data["ci"],
+            by=request.user,
+            result=ser.validated_data["result"],
+            note=ser.validated_data["note"],
         )
         return Response(s.AuditedCISerializer(row).data, status=status.HTTP_201_CREATED)
 

@@ -243,6 +243,19 @@ class RelationshipDeleteView(_RelationshipActionView):
 
 
 # --- impact analysis -----------------------------------------------------------------------------
+# The page draws every node it gets: a few hundred keep the graph readable and quick; the
+# table under it can be asked for more.
+PAGE_IMPACT_LIMIT = 300
+MAX_PAGE_IMPACT_LIMIT = 5_000
+
+
+def _bounded_int(raw: str | None, default: int, highest: int) -> int:
+    try:
+        return max(1, min(int(raw), highest)) if raw else default
+    except ValueError:
+        return default
+
+
 class ImpactView(TenantViewMixin, TemplateView):
     """What depends on a CI or service, and what it depends on, drawn as a graph (the
     table under it carries the same content without JavaScript)."""
@@ -259,26 +272,28 @@ class ImpactView(TenantViewMixin, TemplateView):
         direction = self.request.GET.get("direction", ImpactDirection.DOWN)
         if direction not in ImpactDirection.values:
             direction = ImpactDirection.DOWN
-        try:
-            depth = max(1, min(int(self.request.GET.get("depth", DEFAULT_IMPACT_DEPTH)), MAX_IMPACT_DEPTH))
-        except ValueError:
-            depth = DEFAULT_IMPACT_DEPTH
-        result = impact(node, direction, depth)
+        depth = _bounded_int(self.request.GET.get("depth"), DEFAULT_IMPACT_DEPTH, MAX_IMPACT_DEPTH)
+        limit = _bounded_int(self.request.GET.get("limit"), PAGE_IMPACT_LIMIT, MAX_PAGE_IMPACT_LIMIT)
+        result = impact(node, direction, depth, limit)
         ctx.update(
             record=node,
             result=result,
             direction=direction,
             depth=depth,
             max_depth=MAX_IMPACT_DEPTH,
+            limit=limit,
+            more_limit=MAX_PAGE_IMPACT_LIMIT if limit < MAX_PAGE_IMPACT_LIMIT else None,
             directions=ImpactDirection.choices,
-            graph=graph_data(node, result),
+            graph=graph_data(node, result, PAGE_IMPACT_LIMIT),
+            graph_clipped=PAGE_IMPACT_LIMIT if len(result.nodes) > PAGE_IMPACT_LIMIT else None,
             record_page=record_url(node),
         )
         return ctx
 
 
-def graph_data(origin, result) -> dict:
-    """Nodes and edges for the graph library, with each node's page."""
+def graph_data(origin, result, most: int) -> dict:
+    """Nodes and edges for the graph library, with each node's page: the nearest ``most``
+    of the result (a node's path only runs through nearer nodes, so none dangles)."""
     slug = record_tenant_slug()
 
     def url(kind: str, pk: int) -> str:
@@ -296,7 +311,7 @@ def graph_data(origin, result) -> dict:
         }
     }
     edges = {}
-    for n in result.nodes:
+    for n in sorted(result.nodes, key=lambda n: n.depth)[:most]:
         nodes.setdefault(
             n.reference,
             {
