@@ -154,3 +154,6 @@ class CatalogueItemAdmin(TenantScopedAdmin):
     search_fields = ("name", "description")
     raw_id_fields = ("service",)
     filter_horizontal = ("approvers",)
+
+# Problems, problem reviews and known errors (8.2).
+from . import admin_problems  # noqa: E402, F401

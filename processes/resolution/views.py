@@ -29,6 +29,7 @@ from . import working_time as wt
 from .choices import IMPACT_SHORT, OPEN_STATES, PRIORITY_LEVELS, IncidentState
 from .filters import IncidentFilterSet
 from .models import Category, Incident, PriorityLevel, PriorityMatrixCell, ServiceCalendar, ServiceHours
+from .views_problems import KnownErrorSuggestionsMixin
 
 CONFIGURE = "resolution.configure"
 
@@ -211,8 +212,8 @@ class IncidentDetailView(RecordDetailView):
         return ctx
 
 
-class IncidentCreateView(_IncidentFormView, RecordCreateView):
-    pass
+class IncidentCreateView(KnownErrorSuggestionsMixin, _IncidentFormView, RecordCreateView):
+    """Logging an incident offers the known errors that match it (clause 8.2)."""
 
 
 class IncidentUpdateView(_IncidentFormView, RecordUpdateView):
@@ -232,6 +233,13 @@ class SettingsForm(forms.Form):
     default_calendar = forms.ModelChoiceField(
         queryset=ServiceCalendar.unscoped.none(), required=False, empty_label="None: 24x7"
     )
+    repeat_count = forms.IntegerField(
+        label="Repeating incidents (N)",
+        min_value=2,
+        max_value=100,
+        help_text="This many incidents on one CI in one category within the window propose a problem.",
+    )
+    repeat_days = forms.IntegerField(label="Repeat window (days, D)", min_value=1, max_value=365)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -284,6 +292,8 @@ class ResolutionSetupView(TenantViewMixin, TemplateView):
                     "reopen_days": settings_row.reopen_days,
                     "at_risk_percent": settings_row.at_risk_percent,
                     "default_calendar": settings_row.default_calendar_id,
+                    "repeat_count": settings_row.repeat_count,
+                    "repeat_days": settings_row.repeat_days,
                 }
             ),
             calendars=list(ServiceCalendar.objects.order_by("name")),

@@ -496,3 +496,36 @@ class TrendCheckView(TenantViewMixin, View):
         if extended:
             messages.success(request, f"Repeats added to open problems: {', '.join(extended)}.")
         return HttpResponseRedirect(reverse("resolution-trends", kwargs={"tenant_slug": self.tenant.slug}))
+
+
+# --- the incident form offers known errors ------------------------------------------------------
+def link_chosen_known_errors(request, incident: Incident) -> list[str]:
+    """Link the known errors the agent ticked in the incident form (``link_known_errors``);
+    returns their references. Ids of other tenants' or retired known errors are skipped."""
+    if not request.membership.can("knownerror.view"):
+        return []
+    ids = [v for v in request.POST.getlist("link_known_errors") if v.isdigit()]
+    linked = []
+    for ke in KnownError.objects.filter(pk__in=ids, state=KnownErrorState.OPEN).order_by("number"):
+        if not sp.linked_known_errors(incident).filter(pk=ke.pk).exists():
+            sp.link_known_error(incident, ke, by=request.user)
+            linked.append(ke.reference)
+    return linked
+
+
+class KnownErrorSuggestionsMixin:
+    """For the incident create view: the form shows matching known errors as the agent
+    types (``resolution/incident_form.html``), and the ticked ones are linked on save."""
+
+    template_name = "resolution/incident_form.html"
+
+    def form_valid(self, form):
+        from django.db import transaction
+
+        with transaction.atomic():
+            response = super().form_valid(form)
+            if getattr(self, "object", None) is not None and self.object.pk:
+                linked = link_chosen_known_errors(self.request, self.object)
+                if linked:
+                    messages.info(self.request, f"Linked to {', '.join(linked)}.")
+        return response

@@ -123,7 +123,15 @@ class CategorySerializer(TenantModelSerializer):
 class ResolutionSettingsSerializer(TenantModelSerializer):
     class Meta:
         model = ResolutionSettings
-        fields = ["id", "reopen_days", "default_calendar", "at_risk_percent", "updated_at"]
+        fields = [
+            "id",
+            "reopen_days",
+            "default_calendar",
+            "at_risk_percent",
+            "repeat_count",
+            "repeat_days",
+            "updated_at",
+        ]
         read_only_fields = ["updated_at"]
 
 
