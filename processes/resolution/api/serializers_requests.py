@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from sms.core.api.errors import validation_detail
@@ -127,6 +128,8 @@ class CatalogueItemField(serializers.PrimaryKeyRelatedField):
         return CatalogueItem.objects.select_related("service")
 
 
+# Named apart from the "ServiceRequest" component drf-spectacular derives for writing services.
+@extend_schema_serializer(component_name="ServiceRequestRecord")
 class ServiceRequestSerializer(RecordSerializer):
     """Submit with ``catalogue_item`` and ``answers`` (question name -> answer); the
     answers are checked against the item's questions (400 naming each question at
