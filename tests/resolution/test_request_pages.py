@@ -171,3 +171,29 @@ def test_home_page_panel_shows_requests_awaiting_my_approval(web, item, personas
         req = submit_request(item, by=personas["agent"])
     page = web("process_owner").get("/t/acme/").content.decode()
     assert "Requests awaiting my approval" in page and req.reference in page
+
+
+def test_list_pages_query_count_does_not_grow_with_rows(web, item, personas, tenant_a, in_tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = web("process_owner")
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path, {"page_size": 100}).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n: int) -> None:
+        with in_tenant(tenant_a, personas["agent"]):
+            for _ in range(n):
+                submit_request(item, by=personas["agent"], assignee=personas["agent"])
+
+    add(2)
+    pages = (BASE, f"{BASE}approvals/", f"{BASE}items/", f"{BASE}catalogue/")
+    few = {p: count(p) for p in pages}
+    add(20)
+    with in_tenant(tenant_a, personas["admin"]):
+        for _ in range(5):
+            CatalogueItemFactory(approval="named", approvers=[personas["process_owner"], personas["agent"]])
+    assert {p: count(p) for p in pages} == few
