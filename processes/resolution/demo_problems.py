@@ -5,7 +5,10 @@ errors in the database. Idempotent: a tenant that already has problems is left a
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
+from django.db.models import Q
 
 from sms.core.workflow import run_transition
 from sms.tenancy.roles import Role
@@ -90,14 +93,16 @@ def seed_demo(tenant, people) -> None:
     categories = {c.path: c for c in Category.objects.select_related("parent__parent")}
     made = []
     for title, fragments, category_path, impact, urgency, description, cause, workaround in PROBLEMS:
-        incidents = [
-            inc
-            for inc in Incident.objects.filter(title__iregex="|".join(fragments)).select_related("service")
-        ]
+        category = categories.get(category_path)
+        # The incidents of the story, else the latest of the same category.
+        wanted = Q(title__iregex="|".join(re.escape(f) for f in fragments))
+        if category is not None:
+            wanted |= Q(category=category)
+        incidents = list(Incident.objects.filter(wanted).select_related("service").order_by("-created_at")[:8])
         problem = Problem(
             title=title,
             description=description,
-            category=categories.get(category_path),
+            category=category,
             impact=impact,
             urgency=urgency,
             root_cause=cause,
