@@ -366,8 +366,9 @@ class KnownErrorSuggestView(TenantViewMixin, TemplateView):
 
 
 class IncidentKnownErrorsView(TenantViewMixin, TemplateView):
-    """The known errors section of an incident page (loaded by htmx): the ones linked and
-    the ones that match; POST links one (a record link and a journal entry)."""
+    """The problem management section of an incident page (loaded by htmx): the problems
+    it belongs to, the known errors linked and the ones that match; POST links one (a
+    record link and a journal entry)."""
 
     capability = "incident.view"
     template_name = "resolution/_incident_known_errors.html"
@@ -401,6 +402,8 @@ class IncidentKnownErrorsView(TenantViewMixin, TemplateView):
             linked=linked,
             matches=matches,
             can_link=self.membership.can("incident.update") and self.membership.can("knownerror.view"),
+            problems=list(incident.problems.order_by("-number")) if self.membership.can("problem.view") else [],
+            can_raise=self.membership.can("problem.create"),
         )
         return ctx
 

@@ -216,3 +216,8 @@ def test_known_error_api_create_and_retire(api, db_of_kes):
     assert resp.status_code == 200 and resp.json()["state"] == "retired" and resp.json()["retired_at"]
     assert client.patch(f"{KES}{ke['id']}/", {"title": "y"}, format="json").status_code == 400
     assert api("auditor").post(KES, {"title": "x", "workaround": "y"}, format="json").status_code == 403
+
+
+def test_global_search_finds_known_errors_by_workaround(web, db_of_kes):
+    page = web("agent").get("/t/acme/search/", {"q": "tray"}).content.decode()
+    assert db_of_kes["print"].reference in page and db_of_kes["mail"].reference not in page

@@ -201,6 +201,7 @@ def test_incident_page_offers_and_links_known_errors(web, objs, tenant_a):
     assert url in _html(web("agent").get(f"/t/acme/incidents/{inc.pk}/"))
     panel = _html(web("agent").get(url))
     assert objs["ke"].reference in panel and "Link to" in panel
+    assert objs["problem"].reference in panel and f"problems/new/?incident={inc.pk}" in panel
     assert "Link to" not in _html(web("auditor").get(url))
     assert web("auditor").post(url, {"known_error": objs["ke"].pk}).status_code == 403
     resp = web("agent").post(url, {"known_error": objs["ke"].pk}, HTTP_HX_REQUEST="true")
@@ -284,3 +285,33 @@ def test_other_tenant_sees_none_of_it(web, objs):
     assert objs["ke"].reference not in outsider.get("/t/globex/known-errors/", {"q": "spam"}).content.decode()
     trends = outsider.get("/t/globex/resolution/trends/").content.decode()
     assert "E-mail" not in trends
+
+
+# --- fixed number of queries whatever the page size -----------------------------------------------
+@pytest.mark.parametrize("url", [PROBLEMS, KES, f"{KES}?q=mail", TRENDS])
+def test_list_pages_query_count_does_not_grow(url, web, personas, tenant_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = web("agent")
+
+    def make(n):
+        with context.tenant_context(tenant_a, personas["agent"]):
+            for _ in range(n):
+                category = CategoryFactory(parent=CategoryFactory())
+                incident = IncidentFactory(category=category, affected_cis=[ConfigurationItemFactory()])
+                ProblemFactory(
+                    category=category, assignee=personas["agent"], owner=personas["agent"], incidents=[incident]
+                )
+                KnownErrorFactory(title="Mail queue", category=category, problem=ProblemFactory())
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, {"page_size": 100}).status_code == 200
+        return len(ctx.captured_queries)
+
+    make(2)
+    count()
+    few = count()
+    make(12)
+    assert count() == few
