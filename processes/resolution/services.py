@@ -18,6 +18,7 @@ from sms.tenancy import context
 
 from . import working_time as wt
 from .choices import DEFAULT_LEVELS, DEFAULT_MATRIX, RUNNING_STATES, IncidentState
+from .clocks import Clock
 from .models import Incident, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar, ServiceHours
 
 S = IncidentState
@@ -117,54 +118,41 @@ def opened_at(incident: Incident) -> dt.datetime:
     return incident.created_at or timezone.now()
 
 
+# The response and resolution clocks; the arithmetic is shared with service requests.
+INCIDENT_CLOCK = Clock(
+    running_states=RUNNING_STATES,
+    open_states=(*RUNNING_STATES, S.ON_HOLD),
+    done_due="resolution_due_at",
+    done_at="resolved_at",
+    done_breached="resolution_breached",
+)
+
+
 def schedule(incident: Incident, *, calendar: wt.WorkingCalendar | None = None) -> None:
     """(Re)compute the due times from the priority's targets, the calendar and pauses."""
     cal = calendar or calendar_for(incident)
     response, resolution = targets(incident.priority)
-    start = opened_at(incident)
-    try:
-        incident.response_due_at = wt.add_working_minutes(cal, start, response)
-        incident.resolution_due_at = wt.add_working_minutes(cal, start, resolution + incident.paused_minutes)
-    except wt.NoWorkingTime:
-        incident.response_due_at = incident.resolution_due_at = None
+    INCIDENT_CLOCK.schedule(incident, cal, opened_at(incident), response, resolution)
     refresh_breaches(incident)
 
 
 def end_pause(incident: Incident, *, now: dt.datetime | None = None) -> None:
     """Close the running pause: its working minutes push the resolution due time out."""
-    now = now or timezone.now()
     if incident.paused_since is not None:
         cal = calendar_for(incident)
-        incident.paused_minutes += wt.working_minutes_between(cal, incident.paused_since, now)
-        incident.paused_since = None
+        INCIDENT_CLOCK.close_pause(incident, cal, now or timezone.now())
         schedule(incident, calendar=cal)
 
 
 def refresh_breaches(incident: Incident, *, now: dt.datetime | None = None) -> bool:
     """Set the breach flags from the due times; a breach is never unset. Returns True when
     a flag changed."""
-    now = now or timezone.now()
-    changed = False
-    if not incident.response_breached and incident.response_due_at is not None:
-        responded = incident.responded_at or (now if incident.state in RUNNING_STATES else None)
-        if responded is not None and responded > incident.response_due_at:
-            incident.response_breached = changed = True
-    if not incident.resolution_breached and incident.resolution_due_at is not None:
-        done = incident.resolved_at or (now if incident.state in RUNNING_STATES else None)
-        if done is not None and done > incident.resolution_due_at:
-            incident.resolution_breached = changed = True
-    return changed
+    return INCIDENT_CLOCK.refresh_breaches(incident, now or timezone.now())
 
 
 def remaining_minutes(incident: Incident, *, now: dt.datetime | None = None) -> int | None:
     """Working minutes left to the resolution target (negative when late); frozen on hold."""
-    if incident.resolution_due_at is None or incident.state not in (*RUNNING_STATES, S.ON_HOLD):
-        return None
-    cal = calendar_for(incident)
-    moment = incident.paused_since or now or timezone.now()
-    if moment <= incident.resolution_due_at:
-        return wt.working_minutes_between(cal, moment, incident.resolution_due_at)
-    return -wt.working_minutes_between(cal, incident.resolution_due_at, moment)
+    return INCIDENT_CLOCK.remaining_minutes(incident, lambda: calendar_for(incident), now or timezone.now())
 
 
 def reopen_deadline(incident: Incident) -> dt.datetime | None:

@@ -3,8 +3,9 @@ catalogue item's questions, routing to approval, decisions, fulfilment tasks, an
 response and fulfilment clocks.
 
 The clocks reuse incident management's machinery (``services.calendar_for``, the
-priority targets and the working-time maths): a request runs in its service's calendar
-exactly as an incident does, and waiting for approval pauses it as "on hold" does.
+priority targets and the shared ``clocks.Clock`` on the working-time maths): a request
+runs in its service's calendar exactly as an incident does, and waiting for approval
+pauses it as "on hold" does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .choices import (
     RequestState,
     TaskState,
 )
+from .clocks import Clock
 from .models import CatalogueItem, FulfilmentTask, RequestDecision, ServiceRequest
 
 S = RequestState
@@ -167,54 +169,43 @@ def targets_for(req: ServiceRequest) -> tuple[int, int]:
     return response, item_minutes or resolution
 
 
+# The response and fulfilment clocks, on the arithmetic shared with incidents; waiting
+# for approval pauses both targets.
+REQUEST_CLOCK = Clock(
+    running_states=REQUEST_RUNNING_STATES,
+    open_states=REQUEST_OPEN_STATES,
+    done_due="fulfilment_due_at",
+    done_at="fulfilled_at",
+    done_breached="fulfilment_breached",
+    pause_moves_response=True,
+)
+
+
 def schedule(req: ServiceRequest, *, calendar: wt.WorkingCalendar | None = None) -> None:
-    """(Re)compute both due times; minutes spent waiting for approval push both out."""
+    """(Re)compute both due times in the service's calendar (incident management's
+    ``calendar_for``); minutes spent waiting for approval push both out."""
     cal = calendar or services.calendar_for(req)
     response, fulfilment = targets_for(req)
-    start = req.created_at or timezone.now()
-    try:
-        req.response_due_at = wt.add_working_minutes(cal, start, response + req.paused_minutes)
-        req.fulfilment_due_at = wt.add_working_minutes(cal, start, fulfilment + req.paused_minutes)
-    except wt.NoWorkingTime:
-        req.response_due_at = req.fulfilment_due_at = None
+    REQUEST_CLOCK.schedule(req, cal, req.created_at or timezone.now(), response, fulfilment)
     refresh_breaches(req)
 
 
 def end_pause(req: ServiceRequest, *, now: dt.datetime | None = None) -> None:
-    now = now or timezone.now()
     if req.paused_since is not None:
         cal = services.calendar_for(req)
-        req.paused_minutes += wt.working_minutes_between(cal, req.paused_since, now)
-        req.paused_since = None
+        REQUEST_CLOCK.close_pause(req, cal, now or timezone.now())
         schedule(req, calendar=cal)
 
 
 def refresh_breaches(req: ServiceRequest, *, now: dt.datetime | None = None) -> bool:
     """Set the breach flags from the due times (never unset); True when one changed."""
-    now = now or timezone.now()
-    running = req.state in REQUEST_RUNNING_STATES
-    changed = False
-    if not req.response_breached and req.response_due_at is not None:
-        responded = req.responded_at or (now if running else None)
-        if responded is not None and responded > req.response_due_at:
-            req.response_breached = changed = True
-    if not req.fulfilment_breached and req.fulfilment_due_at is not None:
-        done = req.fulfilled_at or (now if running else None)
-        if done is not None and done > req.fulfilment_due_at:
-            req.fulfilment_breached = changed = True
-    return changed
+    return REQUEST_CLOCK.refresh_breaches(req, now or timezone.now())
 
 
 def remaining_minutes(req: ServiceRequest, *, now: dt.datetime | None = None) -> int | None:
     """Working minutes left to the fulfilment target (negative when late); frozen while
     the request waits for approval."""
-    if req.fulfilment_due_at is None or req.state not in REQUEST_OPEN_STATES:
-        return None
-    cal = services.calendar_for(req)
-    moment = req.paused_since or now or timezone.now()
-    if moment <= req.fulfilment_due_at:
-        return wt.working_minutes_between(cal, moment, req.fulfilment_due_at)
-    return -wt.working_minutes_between(cal, req.fulfilment_due_at, moment)
+    return REQUEST_CLOCK.remaining_minutes(req, lambda: services.calendar_for(req), now or timezone.now())
 
 
 def reschedule(requests, reason: str) -> int:
