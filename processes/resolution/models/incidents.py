@@ -158,7 +158,9 @@ class Incident(WorkflowModel, MajorIncidentFields, Record):
             # The service desk's queues: mine, my group's, sorted by due time.
             models.Index(fields=["tenant", "assignee", "state"], name="resolution_inc_assignee_idx"),
             models.Index(fields=["tenant", "assignment_group", "state"], name="resolution_inc_group_idx"),
-            models.Index(fields=["tenant", "service", "state"], name="resolution_inc_service_idx"),
+            # A service's incidents in a state, soonest due first (the list filtered by
+            # service and status, sorted by due time, reads it in order and stops at the page).
+            models.Index(fields=["tenant", "service", "state", "resolution_due_at"], name="resolution_inc_svc_due_idx"),
             # The breach check claims running incidents whose due time has passed.
             models.Index(fields=["tenant", "state", "resolution_due_at"], name="resolution_inc_due_idx"),
             search_index("resolution_inc_search_idx", "title", "description"),
