@@ -164,6 +164,8 @@ class Incident(WorkflowModel, MajorIncidentFields, Record):
             # The breach check claims running incidents whose due time has passed.
             models.Index(fields=["tenant", "state", "resolution_due_at"], name="resolution_inc_due_idx"),
             search_index("resolution_inc_search_idx", "title", "description"),
+            # Trend analysis (clause 8.2) and the trend check read a window of logging dates.
+            models.Index(fields=["tenant", "created_at"], name="resolution_inc_created_idx"),
             # Major incidents (few): the console's and the managers' list.
             models.Index(
                 fields=["tenant", "state", "-number"], condition=Q(is_major=True), name="resolution_inc_major_idx"
