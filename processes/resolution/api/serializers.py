@@ -145,6 +145,13 @@ class PartyField(serializers.PrimaryKeyRelatedField):
         return Party.objects.all()
 
 
+class CategoryField(serializers.PrimaryKeyRelatedField):
+    """A category of the current tenant, loaded with its parents (the answer shows its path)."""
+
+    def get_queryset(self):
+        return Category.objects.select_related("parent__parent")
+
+
 class IncidentSerializer(RecordSerializer):
     """Priority is computed from impact and urgency; send ``priority`` with a
     ``priority_override_reason`` to override it. Due times and breach flags are the
@@ -152,6 +159,7 @@ class IncidentSerializer(RecordSerializer):
 
     customer = PartyField(required=False, allow_null=True)
     assignment_group = PartyField(required=False, allow_null=True)
+    category = CategoryField(required=False, allow_null=True)
     assignee = MemberField(required=False, allow_null=True)
     assignee_detail = UserSummarySerializer(source="assignee", read_only=True)
     priority = serializers.ChoiceField(choices=list(PRIORITY_LEVELS), required=False)
@@ -287,13 +295,15 @@ class IncidentSerializer(RecordSerializer):
             services.schedule(incident)
         return cis
 
-    @transaction.atomic
+    @transaction.atomic(savepoint=False)  # no savepoint round trips: an error rolls back the request
     def create(self, validated_data):
         incident = Incident()
         cis = self._apply(incident, dict(validated_data), adding=True)
         incident.save()
         if cis:
             incident.affected_cis.set(cis)
+        else:  # the answer's CI list is known to be empty: no query for it
+            incident._prefetched_objects_cache = {"affected_cis": incident.affected_cis.none()}
         return incident
 
     @transaction.atomic
