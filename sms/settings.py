@@ -294,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.resolution.tasks.check_breaches",
         "schedule": 60.0,
     },
+    # Escalation rules and the automatic major incident rule (clause 8.1).
+    "evaluate-incident-escalations": {
+        "task": "processes.resolution.tasks.check_escalations",
+        "schedule": 60.0,
+    },
     # Trend analysis (clause 8.2): propose problems for incidents repeating on a CI.
     "propose-problems-from-trends": {
         "task": "processes.resolution.tasks.check_trends",

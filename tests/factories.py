@@ -521,3 +521,56 @@ _register_problem_samples()
 
 # --- service requests (processes.resolution, clause 8.1): see tests/factories_requests.py -------
 import tests.factories_requests  # noqa: E402, F401
+
+
+# --- escalation and major incidents (processes.resolution, clause 8.1) -------------------------
+def _escalation_rule(people):
+    from processes.resolution.models import EscalationRule
+
+    return EscalationRule.objects.create(name=f"Warn at 75% ({EscalationRule.objects.count()})", target="resolution",
+                                         percent=75, action="notify", notify="assignment_group")
+
+
+def _escalation(people):
+    from processes.resolution.models import Escalation
+
+    rule = _escalation_rule(people)
+    return Escalation.objects.create(incident=_incident(people), rule=rule, rule_name=rule.name, target="resolution",
+                                     percent=75, action="notify", detail="Notified the group.")
+
+
+def _major_definition(people):
+    from processes.resolution.services_major import definition
+
+    return definition()
+
+
+def major_incident(people, **kwargs):
+    """A declared major incident (not yet managed)."""
+    from processes.resolution.services_major import declare_major
+
+    incident = IncidentFactory(owner=people["agent"], impact=1, urgency=1, **kwargs)
+    return declare_major(incident, by=people["agent"], reason="Every user is affected.")
+
+
+def _major_review(people):
+    from processes.resolution.models import MajorIncidentReview
+
+    return MajorIncidentReview.objects.create(
+        incident=major_incident(people), what_happened="Down", timeline="08:00 down, 09:00 up", causes="Certificate",
+        improvements="Watch expiry dates",
+    )
+
+
+def _register_escalation_samples() -> None:
+    from processes.resolution.models import Escalation, EscalationRule, MajorIncidentDefinition, MajorIncidentReview
+
+    SAMPLE_OBJECTS.update({
+        EscalationRule: _escalation_rule,
+        Escalation: _escalation,
+        MajorIncidentDefinition: _major_definition,
+        MajorIncidentReview: _major_review,
+    })
+
+
+_register_escalation_samples()

@@ -157,3 +157,36 @@ class CatalogueItemAdmin(TenantScopedAdmin):
 
 # Problems, problem reviews and known errors (8.2).
 from . import admin_problems  # noqa: E402, F401
+
+
+# --- escalation and major incidents -------------------------------------------------------------
+from .models import Escalation, EscalationRule, MajorIncidentDefinition, MajorIncidentReview  # noqa: E402
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(TenantScopedAdmin):
+    list_display = ("name", "target", "percent", "action", "is_active")
+    list_filter = ("target", "action", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Escalation)
+class EscalationAdmin(TenantScopedAdmin):
+    list_display = ("created_at", "incident", "rule_name", "action", "target", "percent")
+    list_filter = ("action", "target")
+    raw_id_fields = ("incident",)
+    readonly_fields = ("incident", "rule", "rule_name", "target", "percent", "action", "detail", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # escalations are taken by the rules, not typed in
+
+
+@admin.register(MajorIncidentDefinition)
+class MajorIncidentDefinitionAdmin(TenantScopedAdmin):
+    list_display = ("__str__", "auto_declare", "max_priority", "service_criticality")
+
+
+@admin.register(MajorIncidentReview)
+class MajorIncidentReviewAdmin(TenantScopedAdmin):
+    list_display = ("incident", "held_on", "created_at")
+    raw_id_fields = ("incident",)

@@ -41,6 +41,7 @@ class IncidentFilterSet(RecordFilterSet):
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
     is_security = django_filters.BooleanFilter(label="Information security")
     breached = django_filters.BooleanFilter(method="filter_breached", label="Target breached")
+    is_major = django_filters.BooleanFilter(label="Major incident")
 
     class Meta:
         model = Incident
@@ -58,6 +59,7 @@ class IncidentFilterSet(RecordFilterSet):
             "unassigned",
             "is_security",
             "breached",
+            "is_major",
             "owner",
         ]
 

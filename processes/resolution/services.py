@@ -190,6 +190,7 @@ def flag_breaches(limit: int = 500) -> int:
             .order_by("resolution_due_at")[:limit]
         )
         for incident in due:
+            before = (incident.response_breached, incident.resolution_breached)
             if refresh_breaches(incident, now=now):
                 which = [
                     n
@@ -200,5 +201,12 @@ def flag_breaches(limit: int = 500) -> int:
                     update_fields=["response_breached", "resolution_breached"],
                     reason=f"Target breached: {' and '.join(which)}",
                 )
+                # The target can no longer be met: tell the customer and interested parties.
+                from .services_escalation import inform_target_missed
+
+                if incident.response_breached and not before[0]:
+                    inform_target_missed(incident, "response")
+                if incident.resolution_breached and not before[1]:
+                    inform_target_missed(incident, "resolution")
                 flagged += 1
     return flagged

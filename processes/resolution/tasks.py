@@ -7,6 +7,7 @@ from celery import shared_task
 from sms.core.tasks import TenantTask
 from sms.tenancy.models import Tenant
 
+from .tasks_escalation import check_escalations, evaluate_escalations_for_tenant  # noqa: F401
 from .tasks_requests import flag_request_breaches_for_tenant
 
 

@@ -12,6 +12,8 @@ incident_patterns = [
 # Mounted under /t/<tenant-slug>/ by sms/urls.py.
 urlpatterns = [
     path("incidents/", include((incident_patterns, "incidents"))),
+    # Escalation rules and major incidents (8.1).
+    path("", include("processes.resolution.urls_escalation")),
     path("requests/", include(("processes.resolution.urls_requests", "requests"))),
     path("resolution/setup/", views.ResolutionSetupView.as_view(), name="resolution-setup"),
     path("desk/", views_desk.ServiceDeskView.as_view(), name="resolution-desk"),

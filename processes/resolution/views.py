@@ -126,7 +126,14 @@ class IncidentForm(RecordForm):
         reason = getattr(incident, "_change_reason", "") or ""
         if reason.startswith("Priority overridden") and not self.cleaned_data.get("change_reason"):
             self.cleaned_data["change_reason"] = reason
-        return super().save(commit=commit)
+        saved = super().save(commit=commit)
+        if commit:
+            from sms.tenancy import context
+
+            from .services_major import auto_declare
+
+            auto_declare(saved, by=context.get_current_user())
+        return saved
 
 
 class _IncidentFormView:

@@ -205,13 +205,14 @@ def test_breach_flags_set_by_the_planned_check(clock, personas, tenant_a, make_i
 def test_beat_task_checks_every_tenant(clock, settings, tenant_a, tenant_b, make_incident, reload):
     from sms.celery import app
 
+    previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     try:
         inc = make_incident(impact=1, urgency=1)
         clock.advance(minutes=20)
         assert check_breaches() == 2
     finally:
-        app.conf.task_always_eager = False
+        app.conf.task_always_eager = previous  # later tests rely on the test settings' value
     assert reload(inc).response_breached
 
 

@@ -7,8 +7,9 @@ from rest_framework import serializers
 
 from sms.core.api.errors import validation_detail
 from sms.core.api.serializers import MemberField, RecordSerializer, TenantModelSerializer, UserSummarySerializer
+from sms.tenancy import context
 
-from .. import services
+from .. import services, services_major
 from ..choices import PRIORITY_LEVELS, RUNNING_STATES, IncidentState
 from ..models import (
     Category,
@@ -169,6 +170,8 @@ class IncidentSerializer(RecordSerializer):
     response_overdue = serializers.SerializerMethodField()
     resolution_overdue = serializers.SerializerMethodField()
     resolution_left_minutes = serializers.SerializerMethodField()
+    major_manager = MemberField(read_only=True)
+    major_manager_detail = UserSummarySerializer(source="major_manager", read_only=True)
 
     class Meta:
         model = Incident
@@ -207,6 +210,11 @@ class IncidentSerializer(RecordSerializer):
             "response_overdue",
             "resolution_overdue",
             "resolution_left_minutes",
+            "is_major",
+            "major_declared_at",
+            "major_reason",
+            "major_manager",
+            "major_manager_detail",
         ]
         read_only_fields = [
             "state",
@@ -304,6 +312,7 @@ class IncidentSerializer(RecordSerializer):
             incident.affected_cis.set(cis)
         else:  # the answer's CI list is known to be empty: no query for it
             incident._prefetched_objects_cache = {"affected_cis": incident.affected_cis.none()}
+        services_major.auto_declare(incident, by=context.get_current_user())
         return incident
 
     @transaction.atomic
@@ -312,4 +321,5 @@ class IncidentSerializer(RecordSerializer):
         instance.save()
         if cis is not None:
             instance.affected_cis.set(cis)
+        services_major.auto_declare(instance, by=context.get_current_user())
         return instance

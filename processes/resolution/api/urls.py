@@ -18,6 +18,19 @@ router.register("service-calendars", ServiceCalendarViewSet, basename="serviceca
 router.register("service-hours", ServiceHoursViewSet, basename="servicehours")
 router.register("resolution-settings", ResolutionSettingsViewSet, basename="resolutionsettings")
 
+# Escalation and major incidents (8.1).
+from .escalation import (  # noqa: E402
+    EscalationRuleViewSet,
+    EscalationViewSet,
+    MajorIncidentDefinitionViewSet,
+    MajorIncidentReviewViewSet,
+)
+
+router.register("escalation-rules", EscalationRuleViewSet, basename="escalationrule")
+router.register("incident-escalations", EscalationViewSet, basename="escalation")
+router.register("major-incident-definition", MajorIncidentDefinitionViewSet, basename="majorincidentdefinition")
+router.register("major-incident-reviews", MajorIncidentReviewViewSet, basename="majorincidentreview")
+
 # Service desk console (8.1): support group members; the queues and bulk assignment are incident actions.
 from .views_desk import GroupMemberViewSet  # noqa: E402
 

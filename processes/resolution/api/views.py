@@ -27,6 +27,7 @@ from ..models import (
     ServiceHours,
 )
 from . import serializers as s
+from .escalation import MajorIncidentActionsMixin
 from .views_desk import ServiceDeskActionsMixin
 
 CONFIGURE = "resolution.configure"
@@ -164,7 +165,7 @@ class CategoryViewSet(TenantModelViewSet):
         instance.delete()
 
 
-class IncidentViewSet(ServiceDeskActionsMixin, IdempotentCreateMixin, RecordViewSet):
+class IncidentViewSet(ServiceDeskActionsMixin, MajorIncidentActionsMixin, IdempotentCreateMixin, RecordViewSet):
     """Incidents (clause 8.1). Lists carry, computed on read, whether a running incident
     is past its due times and the minutes left (``ordering=resolution_due_at`` for the
     queue); the stored breach flags are set by the transitions and the planned check.
@@ -184,6 +185,7 @@ class IncidentViewSet(ServiceDeskActionsMixin, IdempotentCreateMixin, RecordView
         "caller",
         "customer",
         "assignment_group",
+        "major_manager",
     )
     ordering_fields = [
         "number",
