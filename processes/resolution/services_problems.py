@@ -31,6 +31,7 @@ MATCH_LIMIT = 5
 # Incidents point at the known error they are an occurrence of.
 KNOWN_ERROR_LINK = LinkType.CAUSED_BY
 _WORD = re.compile(r"[\w]{3,}", re.UNICODE)
+_REFERENCE = re.compile(r"^KE-\d+$", re.IGNORECASE)
 
 
 # --- priority ---------------------------------------------------------------------------------
@@ -148,10 +149,13 @@ def search_known_errors(
     text = (text or "").strip()
     if not text:
         return qs.annotate(rank=Value(0.0, output_field=FloatField())).order_by("-number")
+    if _REFERENCE.match(text):
+        return qs.filter(reference__iexact=text).annotate(rank=Value(1.0, output_field=FloatField()))
+    # A bare full-text condition, so that the GIN index answers it.
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     return (
         qs.annotate(search_doc=_vector())
-        .filter(Q(search_doc=query) | Q(reference__iexact=text))
+        .filter(search_doc=query)
         .annotate(rank=SearchRank(_vector(), query))
         .order_by("-rank", "-number")
     )
@@ -183,35 +187,39 @@ def match_known_errors(
     category_ids = category_and_above(category) if category is not None else []
     if query is None and service is None and not category_ids and not ci_ids:
         return []
-    qs = KnownError.objects.filter(state=KnownErrorState.OPEN)
-    score = Value(0.0, output_field=FloatField())
-    wanted = Q(pk__in=[])
+    open_kes = KnownError.objects.filter(state=KnownErrorState.OPEN)
     through_services = KnownError.services.through
     through_cis = KnownError.affected_cis.through
+    # Candidates first, each branch through its own index (GIN for the words, the link
+    # tables and the category index for the rest); ranking then runs on those only.
+    wanted = Q(pk__in=[])
     if query is not None:
-        qs = qs.annotate(search_doc=_vector(), text_rank=Coalesce(SearchRank(_vector(), query), 0.0))
-        wanted |= Q(search_doc=query)
+        wanted |= Q(pk__in=open_kes.annotate(search_doc=_vector()).filter(search_doc=query).values("pk"))
+    if service is not None:
+        wanted |= Q(pk__in=through_services.objects.filter(service_id=service.pk).values("knownerror_id"))
+    if category_ids:
+        wanted |= Q(category_id__in=category_ids)
+    if ci_ids:
+        wanted |= Q(pk__in=through_cis.objects.filter(configurationitem_id__in=ci_ids).values("knownerror_id"))
+    qs = open_kes.filter(wanted)
+    score = Value(0.0, output_field=FloatField())
+    if query is not None:
+        qs = qs.annotate(text_rank=Coalesce(SearchRank(_vector(), query), 0.0))
         score = score + F("text_rank")
     if service is not None:
         qs = qs.annotate(
             same_service=Exists(through_services.objects.filter(knownerror_id=OuterRef("pk"), service_id=service.pk))
         )
-        wanted |= Q(same_service=True)
         score = score + _flag("same_service", 0.4)
     if category_ids:
-        wanted |= Q(category_id__in=category_ids)
         score = score + Case(When(category_id__in=category_ids, then=Value(0.3)), default=Value(0.0))
     if ci_ids:
         qs = qs.annotate(
-            same_ci=Exists(
-                through_cis.objects.filter(knownerror_id=OuterRef("pk"), configurationitem_id__in=ci_ids)
-            )
+            same_ci=Exists(through_cis.objects.filter(knownerror_id=OuterRef("pk"), configurationitem_id__in=ci_ids))
         )
-        wanted |= Q(same_ci=True)
         score = score + _flag("same_ci", 0.5)
     return list(
-        qs.filter(wanted)
-        .annotate(match_score=score)
+        qs.annotate(match_score=score)
         .select_related("category__parent__parent", "problem")
         .order_by("-match_score", "-number")[:limit]
     )
