@@ -34,6 +34,9 @@ class ResolutionConfig(AppConfig):
         grant(Role.ADMIN, "resolution.configure")
         panels.register()
         demo.register(seed_demo)
+        from .demo_volume import seed_incident_volume
+
+        demo.register(seed_incident_volume)  # after seed_demo: the calendars and categories exist
         # Escalation, major incidents and keeping the caller informed.
         from . import setup_escalation
 

@@ -18,6 +18,11 @@ router.register("service-calendars", ServiceCalendarViewSet, basename="serviceca
 router.register("service-hours", ServiceHoursViewSet, basename="servicehours")
 router.register("resolution-settings", ResolutionSettingsViewSet, basename="resolutionsettings")
 
+# Service desk console (8.1): support group members; the queues and bulk assignment are incident actions.
+from .views_desk import GroupMemberViewSet  # noqa: E402
+
+router.register("support-group-members", GroupMemberViewSet, basename="groupmember")
+
 # Escalation and major incidents (8.1).
 from .escalation import (  # noqa: E402
     EscalationRuleViewSet,

@@ -27,6 +27,7 @@ from ..models import (
     ServiceHours,
 )
 from . import serializers as s
+from .views_desk import ServiceDeskActionsMixin
 from .escalation import MajorIncidentActionsMixin
 from .views_desk import ServiceDeskActionsMixin
 

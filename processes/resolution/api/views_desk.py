@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sms.core.api.serializers import MemberField, TenantModelSerializer, UserSummarySerializer
+from sms.core.api.serializers import MemberField, TenantModelSerializer, UserSummarySerializer, tenant_members
 from sms.core.api.views import TenantModelViewSet
+from sms.core.filters import FilterSet
 
 from .. import services_desk
+from ..filters import _groups
 from ..models import GroupMember
 from .serializers import PartyField
 
 QUEUE_CODES = ("mine", "groups", "unassigned", "breaching", "major")
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class GroupField(PartyField):
+    """An internal group's id."""
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class AssigneeField(MemberField):
+    """A member's user id."""
+
+
 class BulkAssignSerializer(serializers.Serializer):
     incidents = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
-    assignment_group = PartyField(required=False, allow_null=True)
-    assignee = MemberField(required=False, allow_null=True)
+    assignment_group = GroupField(required=False, allow_null=True)
+    assignee = AssigneeField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=250)
 
     def validate(self, attrs):
@@ -67,6 +81,7 @@ class ServiceDeskActionsMixin:
     def queues(self, request):
         return Response(services_desk.queue_counts(request.user))
 
+    @extend_schema(operation_id="incidents_queue_list")
     @action(detail=False, methods=["get"], url_path=r"queues/(?P<queue>[a-z]+)")
     def queue(self, request, queue=None):
         try:
@@ -124,6 +139,15 @@ class GroupMemberSerializer(TenantModelSerializer):
         return attrs
 
 
+class GroupMemberFilterSet(FilterSet):
+    group = django_filters.ModelChoiceFilter(queryset=_groups)
+    user = django_filters.ModelChoiceFilter(queryset=lambda request: tenant_members())
+
+    class Meta:
+        model = GroupMember
+        fields = ["group", "user"]
+
+
 class GroupMemberViewSet(TenantModelViewSet):
     """Who works in which internal support group ("my groups" on the console). Everyone
     reads; tenant administrators change it."""
@@ -132,7 +156,7 @@ class GroupMemberViewSet(TenantModelViewSet):
     serializer_class = GroupMemberSerializer
     capability_area = "resolutionconfig"
     action_capabilities = {name: "resolution.configure" for name in ("create", "update", "partial_update", "destroy")}
-    filterset_fields = ["group", "user"]
+    filterset_class = GroupMemberFilterSet
     ordering_fields = ["created_at"]
 
     def scoped_queryset(self):
