@@ -63,7 +63,7 @@ class ServiceRequestViewSet(RecordViewSet):
 
     def scoped_queryset(self):
         return ServiceRequest.objects.select_related(*self.select_related).prefetch_related(
-            "decisions__decided_by", "tasks__assignee", "tasks__done_by"
+            "decisions__decided_by", "tasks"
         )
 
 
