@@ -282,3 +282,9 @@ def test_definition_page(web, tenant_a):
     with context.tenant_context(tenant_a):
         row = definition()
         assert (row.definition, row.max_priority, row.service_criticality) == ("Whole service down.", 2, "")
+
+
+def test_open_major_incidents_on_management_home(web, declared):
+    home = web("top_management").get("/t/acme/").content.decode()
+    assert "Open major incidents" in home and declared.reference in home
+    assert "Open major incidents" not in web("auditor").get("/t/acme/").content.decode()
