@@ -313,3 +313,20 @@ def test_rules_pages(web, group, tenant_a, clock, make_incident, rule):
     run(tenant_a)
     detail = web("agent").get(f"/t/acme/incidents/{inc.pk}/").content.decode()
     assert "Early warning" in detail
+
+
+def test_a_second_evaluator_cannot_act_twice(clock, rule, make_incident, tenant_a, personas):
+    """Two workers that both picked the incident: the unique escalation row lets one act."""
+    from processes.resolution.services_escalation import escalate
+
+    warn = rule(name="Warn", action="notify", notify="role", role="admin", percent=1)
+    raise_rule = rule(name="Raise", action="raise_priority", raise_by=2, percent=1)
+    inc = make_incident()
+    with context.tenant_context(tenant_a):
+        assert escalate(Incident.objects.get(pk=inc.pk), warn) is not None
+        assert escalate(Incident.objects.get(pk=inc.pk), warn) is None
+        assert escalate(Incident.objects.get(pk=inc.pk), raise_rule) is not None
+        assert escalate(Incident.objects.get(pk=inc.pk), raise_rule) is None
+        assert Incident.objects.get(pk=inc.pk).priority == 1  # raised once, from P3 by two levels
+        assert OutboundMessage.objects.filter(object_id=inc.pk, topic="escalation").count() == 1
+        assert Escalation.objects.filter(incident=inc).count() == 2
