@@ -36,10 +36,6 @@ router.register("incident-escalations", EscalationViewSet, basename="escalation"
 router.register("major-incident-definition", MajorIncidentDefinitionViewSet, basename="majorincidentdefinition")
 router.register("major-incident-reviews", MajorIncidentReviewViewSet, basename="majorincidentreview")
 
-# Service desk console (8.1): support group members; the queues and bulk assignment are incident actions.
-from .views_desk import GroupMemberViewSet  # noqa: E402
-
-router.register("support-group-members", GroupMemberViewSet, basename="groupmember")
 
 # Problems, known errors and trend analysis (8.2).
 from .problems import KnownErrorViewSet, ProblemViewSet  # noqa: E402
