@@ -447,3 +447,26 @@ def test_answers_and_item_are_fixed_after_submission(api, make_item):
     assert resp.status_code == 400 and "answers" in resp.json()
     resp = client.patch(f"{REQS}{body['id']}/", {"title": "Laptop for the new starter"}, format="json")
     assert resp.status_code == 200 and resp.json()["answers"] == GOOD
+
+
+def test_who_may_cancel(api, make_item, personas):
+    item = make_item(approval="role", approver_role="process_owner")
+    mine = api("top_management").post(REQS, {"catalogue_item": item.pk, "answers": GOOD}, format="json").json()
+    theirs = api("agent").post(REQS, {"catalogue_item": item.pk, "answers": GOOD}, format="json").json()
+    # Someone outside the service desk cancels only what they asked for.
+    url = f"{REQS}{theirs['id']}/transitions/cancel/"
+    assert api("top_management").post(url, {"reason": "x"}, format="json").status_code == 403
+    assert api("auditor").post(url, {"reason": "x"}, format="json").status_code == 403
+    resp = api("top_management").post(f"{REQS}{mine['id']}/transitions/cancel/", {"reason": "Found one"}, format="json")
+    assert resp.status_code == 200 and resp.json()["state"] == "cancelled"
+    assert api("agent").post(url, {"reason": "Duplicate"}, format="json").json()["state"] == "cancelled"
+
+
+def test_request_left_waiting_when_its_item_stops_needing_approval(api, make_item, personas, tenant_a, in_tenant):
+    item = make_item(approval="role", approver_role="top_management")
+    body = api("agent").post(REQS, {"catalogue_item": item.pk, "answers": GOOD}, format="json").json()
+    resp = api("process_owner").patch(f"{ITEMS}{item.pk}/", {"approval": "none"}, format="json")
+    assert resp.status_code == 200, resp.content
+    url = f"{REQS}{body['id']}/transitions/approve/"
+    assert api("agent").post(url, {"reason": "ok"}, format="json").status_code == 403  # its submitter
+    assert api("process_owner").post(url, {"reason": "No approval needed any more"}, format="json").status_code == 200

@@ -141,7 +141,18 @@ def may_decide(req: ServiceRequest, user, membership) -> str | None:
         if not item.approvers.filter(pk=user.pk).exists():
             return f"Only the named approvers of {item.name} decide on it."
         return None
-    return "This item needs no approval."
+    # The item stopped needing approval after this request was sent for it: anyone who
+    # may decide on requests settles it rather than leaving it stuck.
+    return None
+
+
+def may_cancel(req: ServiceRequest, user, membership) -> str | None:
+    """The service desk (``request.transition``) or the person who asked may cancel."""
+    if membership is not None and membership.can("request.transition"):
+        return None
+    if user.pk in (req.requester_id, req.created_by_id):
+        return None
+    return "Only the service desk or the person who asked for it may cancel this request."
 
 
 class ServiceRequest(WorkflowModel, Record):
@@ -287,7 +298,9 @@ class ServiceRequest(WorkflowModel, Record):
         source=[S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED, S.IN_FULFILMENT],
         target=S.CANCELLED,
         label="Cancel",
+        capability="request.create",
         reason_required=True,
+        permitted=may_cancel,
         style="danger",
     )
     def cancel(self, by=None, reason=""):
