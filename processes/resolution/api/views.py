@@ -27,8 +27,8 @@ from ..models import (
     ServiceHours,
 )
 from . import serializers as s
-from .views_desk import ServiceDeskActionsMixin
 from .escalation import MajorIncidentActionsMixin
+from .listing import IncidentListMixin, incident_list_queryset
 from .views_desk import ServiceDeskActionsMixin
 
 CONFIGURE = "resolution.configure"
@@ -166,7 +166,9 @@ class CategoryViewSet(TenantModelViewSet):
         instance.delete()
 
 
-class IncidentViewSet(ServiceDeskActionsMixin, MajorIncidentActionsMixin, IdempotentCreateMixin, RecordViewSet):
+class IncidentViewSet(
+    IncidentListMixin, ServiceDeskActionsMixin, MajorIncidentActionsMixin, IdempotentCreateMixin, RecordViewSet
+):
     """Incidents (clause 8.1). Lists carry, computed on read, whether a running incident
     is past its due times and the minutes left (``ordering=resolution_due_at`` for the
     queue); the stored breach flags are set by the transitions and the planned check.
@@ -199,4 +201,6 @@ class IncidentViewSet(ServiceDeskActionsMixin, MajorIncidentActionsMixin, Idempo
     ]
 
     def scoped_queryset(self):
+        if self.action in self.list_actions:  # few joins; people and parties attached per page
+            return incident_list_queryset()
         return Incident.objects.with_clock().select_related(*self.select_related).prefetch_related("affected_cis")
