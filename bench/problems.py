@@ -187,7 +187,7 @@ def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -
         cur.execute(
             "INSERT INTO resolution_incident_affected_cis (incident_id, configurationitem_id)"
             " SELECT i.id, CASE WHEN i.number %% 50 = 0 THEN (%s::bigint[])[1 + i.number %% %s]"
-            " ELSE (%s::bigint[])[1 + (i.number * 7919) %% %s] END"
+            " ELSE (%s::bigint[])[1 + (i.number::bigint * 7919) %% %s] END"
             " FROM resolution_incident i WHERE i.tenant_id = %s",
             [hot, len(hot), cis, len(cis), tenant_id],
         )

@@ -459,7 +459,10 @@ class TrendView(TenantViewMixin, TemplateView):
             w = trends.window()
         elif form.is_valid():
             data = form.cleaned_data
-            w = trends.window(data["start"], data["end"], data["period"] or "week")
+            try:
+                w = trends.window(data["start"], data["end"], data["period"] or "week")
+            except ValueError as exc:
+                form.add_error("start", str(exc))
         settings_row = sp.services.resolution_settings()
         ctx.update(
             form=form, window=w, settings=settings_row, can_propose=self.membership.can("problem.create")

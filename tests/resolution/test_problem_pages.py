@@ -226,6 +226,8 @@ def test_trends_page_tables_and_period_filter(web, objs, personas, tenant_a):
     assert "Per month" in _html(web("agent").get(TRENDS, {"period": "month", "start": "2026-01-01"}))
     bad = _html(web("agent").get(TRENDS, {"start": "2026-05-01", "end": "2026-04-01"}))
     assert "The start is after the end." in bad
+    future = _html(web("agent").get(TRENDS, {"start": "2999-01-01"}))
+    assert "after its end" in future
 
 
 def test_trend_check_from_the_page(web, objs, personas, tenant_a):
@@ -315,3 +317,16 @@ def test_list_pages_query_count_does_not_grow(url, web, personas, tenant_a):
     few = count()
     make(12)
     assert count() == few
+
+
+def test_service_desk_fast_logging_offers_and_links_known_errors(web, objs, personas, tenant_a):
+    client = web("agent")
+    assert f"{KES}suggest/" in _html(client.get("/t/acme/desk/"))
+    resp = client.post(
+        "/t/acme/desk/",
+        {"title": "Outbox stuck", "impact": 2, "urgency": 2, "channel": "phone", "link_known_errors": objs["ke"].pk},
+    )
+    assert resp.status_code == 302
+    with context.tenant_context(tenant_a):
+        inc = Incident.objects.get(title="Outbox stuck")
+        assert RecordLink.objects.filter(source_id=inc.pk, target_id=objs["ke"].pk, link_type="caused_by").exists()

@@ -88,6 +88,7 @@ def test_security_incident_analysis(api, setup, personas, tenant_a):
         {"start": "2026-13-01"},
         {"start": "2026-05-01", "end": "2026-04-01"},
         {"start": "2000-01-01", "end": "2026-01-01"},
+        {"start": "2999-01-01"},
     ],
 )
 def test_trend_api_bad_input_is_400(api, params):

@@ -253,7 +253,10 @@ class ProblemViewSet(RecordViewSet):
         params = TrendQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        w = trends.window(data.get("start"), data.get("end"), data["period"])
+        try:
+            w = trends.window(data.get("start"), data.get("end"), data["period"])
+        except ValueError as exc:
+            raise serializers.ValidationError({"start": [str(exc)]}) from exc
         return Response(
             {
                 "start": w.start,
