@@ -5,7 +5,7 @@ from sms.health import healthz
 
 # Each app's browser pages, mounted under /t/<tenant-slug>/.
 TENANT_APPS = ["governance.urls", "sms.cmdb.urls", "sms.parties.urls", "documents.urls", "documents.retention.urls",
-               "processes.resolution.urls"]
+               "processes.resolution.urls", "processes.control.urls"]
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),

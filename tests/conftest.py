@@ -207,3 +207,7 @@ def sign_in(page, live_server, user, then: str | None = None) -> None:
     page.click("button[type=submit]")
     if then:
         page.wait_for_url(f"{live_server.url}{then}")
+
+
+# Sample objects of change management for the generic per-route tests (see tests/factories_control.py).
+import tests.factories_control  # noqa: E402, F401

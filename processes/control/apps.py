@@ -2,6 +2,41 @@ from django.apps import AppConfig
 
 
 class ControlConfig(AppConfig):
+    """Control processes (clause 9): change management (policy, requests for change,
+    approval) and, later, release and deployment."""
+
     name = "processes.control"
     label = "control"
     verbose_name = "Control processes (9)"
+
+    def ready(self) -> None:
+        from sms.core import demo
+        from sms.core.registry import NavEntry, kinds, shell
+        from sms.tenancy.roles import Role, grant
+
+        from . import panels
+        from .choices import CHANGE_STATE_COLOURS, FINISHED_STATES
+        from .demo import seed_demo
+        from .models import Change
+
+        kinds.register(
+            code="change",
+            model=Change,
+            prefix="RFC",
+            process="Change management",
+            clause="9.2",
+            api_path="changes",
+            url_namespace="changes",
+            state_colours=CHANGE_STATE_COLOURS,
+            closed_states=tuple(str(s) for s in FINISHED_STATES),
+        )
+        # change.create/update/transition/approve/assess come from the role matrix
+        # (sms/tenancy/roles.py); the owner of the change process also assesses
+        # changes. The policy, rules and templates are process owners' and
+        # administrators' through their *.update/*.create wildcards.
+        grant(Role.PROCESS_OWNER, "change.assess")
+        shell.add_nav(NavEntry("Control", "Requests for change", "changes:list", "change.view", order=10))
+        shell.add_nav(NavEntry("Control", "My change approvals", "changes:approvals", "change.approve", order=11))
+        shell.add_nav(NavEntry("Control", "Change policy", "change-policy", "changepolicy.view", order=12))
+        panels.register()
+        demo.register(seed_demo)

@@ -1,0 +1,67 @@
+from django.contrib import admin
+
+from sms.core.admin_base import RecordAdmin, TenantScopedAdmin
+
+from .models import ApprovalRule, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+
+
+class ChangeApprovalInline(admin.TabularInline):
+    model = ChangeApproval
+    extra = 0
+    fields = ("approver", "decision", "rationale", "decided_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Change)
+class ChangeAdmin(RecordAdmin):
+    list_display = ("reference", "title", "state", "change_type", "risk_level", "is_major", "planned_start")
+    list_filter = ("state", "change_type", "risk_level", "is_major")
+    readonly_fields = (
+        *RecordAdmin.readonly_fields,
+        "state",
+        "is_major",
+        "approval_rule",
+        "approval_quorum",
+        "implementation_result",
+        "submitted_at",
+        "approval_requested_at",
+        "approved_at",
+        "implementation_started_at",
+        "implementation_ended_at",
+        "closed_at",
+    )
+    raw_id_fields = ("owner", "requester", "template")
+    filter_horizontal = ("services", "cis")
+    inlines = [ChangeApprovalInline]
+
+
+@admin.register(ChangePolicy)
+class ChangePolicyAdmin(TenantScopedAdmin):
+    list_display = ("__str__", "major_service_criticality", "major_min_services", "updated_at")
+
+
+@admin.register(StandardChangeTemplate)
+class StandardChangeTemplateAdmin(TenantScopedAdmin):
+    list_display = ("name", "risk_level", "is_active", "approved_at", "approved_by")
+    list_filter = ("is_active", "risk_level")
+    search_fields = ("name",)
+    readonly_fields = ("approved_by", "approved_at", "approval_rationale")
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(TenantScopedAdmin):
+    list_display = ("change_type", "risk_level", "rule", "quorum", "approver_role")
+    list_filter = ("change_type", "risk_level", "rule")
+    filter_horizontal = ("approvers",)
+
+
+@admin.register(ChangeApproval)
+class ChangeApprovalAdmin(TenantScopedAdmin):
+    list_display = ("change", "approver", "decision", "decided_at")
+    list_filter = ("decision",)
+    readonly_fields = ("change", "approver", "decision", "rationale", "decided_at")
+    list_select_related = ("change", "approver")

@@ -1,0 +1,345 @@
+"""Requests for change (clause 9.2) and the approval decisions on them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from sms.core.models import Record, TrackedModel
+from sms.core.search import search_index
+from sms.core.workflow import StateField, WorkflowModel, condition, transition
+
+from ..choices import ApprovalRuleKind, ChangeState, ChangeType, Decision, RiskLevel, ServiceAction
+
+S = ChangeState
+PLANNED_TYPES = (ChangeType.NORMAL, ChangeType.EMERGENCY)
+
+
+# --- conditions --------------------------------------------------------------------------------
+@condition("Say what the change touches: at least one service or configuration item.", field="services")
+def has_scope(change: Change) -> bool:
+    return change.pk is not None and (change.services.exists() or change.cis.exists())
+
+
+@condition("A standard change is made from an approved, active standard change template.", field="template")
+def is_standard_from_usable_template(change: Change) -> bool:
+    return change.change_type == ChangeType.STANDARD and change.template_id is not None and change.template.is_usable
+
+
+@condition("Only normal and emergency changes are assessed and approved; a standard change is pre-approved.")
+def is_planned_type(change: Change) -> bool:
+    return change.change_type in PLANNED_TYPES
+
+
+@condition("Only an emergency change goes to its approvers without a full assessment.")
+def is_emergency(change: Change) -> bool:
+    return change.change_type == ChangeType.EMERGENCY
+
+
+@condition("Write the implementation plan before asking for approval.", field="implementation_plan")
+def has_implementation_plan(change: Change) -> bool:
+    return bool(change.implementation_plan.strip())
+
+
+@condition("Write the test plan before asking for approval.", field="test_plan")
+def has_test_plan(change: Change) -> bool:
+    return bool(change.test_plan.strip())
+
+
+@condition(
+    "Normal and emergency changes need a remediation (back-out) plan before approval: say how the change is "
+    "reversed or remedied if it fails.",
+    field="remediation_plan",
+)
+def has_remediation_plan(change: Change) -> bool:
+    return bool(change.remediation_plan.strip())
+
+
+@condition("Give the planned start and end of the change.", field="planned_start")
+def has_window(change: Change) -> bool:
+    return change.planned_start is not None and change.planned_end is not None
+
+
+@condition("The approval rule is not met yet: more approvals are needed.")
+def approval_rule_met(change: Change) -> bool:
+    from ..services import approval_status
+
+    return approval_status(change).satisfied
+
+
+@condition("No approver has rejected the change.")
+def has_rejection(change: Change) -> bool:
+    return change.approvals.filter(decision=Decision.REJECTED).exists()
+
+
+@condition("Record the post-implementation review first: was the change effective?", field="review_notes")
+def has_review(change: Change) -> bool:
+    return bool(change.review_notes.strip())
+
+
+def no_self_approval(change: Change, user, membership) -> str | None:
+    if user.pk in (change.requester_id, change.created_by_id):
+        return "You requested this change; someone else must approve or reject it."
+    return None
+
+
+class Change(WorkflowModel, Record):
+    """A request for change (clause 9.2): what is to change and why, in which services
+    and CIs, how risky, with its plans; assessed, approved under the tenant's rule,
+    scheduled, implemented, reviewed and closed. Standard changes come from a
+    pre-approved template and skip assessment and approval; emergency changes go to
+    their approvers at once and are reviewed afterwards like every other."""
+
+    state = StateField(choices=S.choices, default=S.DRAFT)
+    change_type = models.CharField("type", max_length=10, choices=ChangeType.choices, default=ChangeType.NORMAL)
+    template = models.ForeignKey(
+        "control.StandardChangeTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        help_text="For a standard change: the pre-approved template it follows.",
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who asks for the change (defaults to whoever records it). The requester never approves it.",
+    )
+    services = models.ManyToManyField("cmdb.Service", blank=True, related_name="+", help_text="Services it touches.")
+    cis = models.ManyToManyField(
+        "cmdb.ConfigurationItem",
+        blank=True,
+        related_name="+",
+        verbose_name="configuration items",
+        help_text="Configuration items it changes.",
+    )
+    service_action = models.CharField(
+        "effect on services",
+        max_length=10,
+        choices=ServiceAction.choices,
+        default=ServiceAction.MODIFY,
+        help_text="Removing a service or transferring it to another party always has potential major impact.",
+    )
+    is_major = models.BooleanField(
+        "potential major impact",
+        default=False,
+        editable=False,
+        help_text="Worked out from the tenant's change management policy whenever the change is saved.",
+    )
+    risk_level = models.CharField(
+        max_length=10,
+        choices=RiskLevel.choices,
+        default=RiskLevel.MEDIUM,
+        help_text="Decides, with the type, which approval rule applies.",
+    )
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    implementation_plan = models.TextField(blank=True, help_text="The steps that make the change.")
+    test_plan = models.TextField(blank=True, help_text="How the change is tested before and after it goes live.")
+    remediation_plan = models.TextField(
+        "remediation (back-out) plan",
+        blank=True,
+        help_text="How the change is reversed or remedied if it fails. Required before approval of normal and "
+        "emergency changes.",
+    )
+    remediation_tested = models.BooleanField(
+        "remediation plan tested", default=False, help_text="The back-out has been tried out."
+    )
+    remediation_test_notes = models.TextField(
+        "remediation test notes", blank=True, help_text="When, where and with what result it was tried."
+    )
+    implementation_result = models.TextField(blank=True, editable=False)
+    review_notes = models.TextField(
+        "post-implementation review",
+        blank=True,
+        help_text="Was the change effective, did it meet its objectives, what was learnt. Required before closing.",
+    )
+    # The approval rule in force when approval was requested (later edits of the tenant's
+    # rules do not move the goalposts of a change already with its approvers).
+    approval_rule = models.CharField(max_length=10, choices=ApprovalRuleKind.choices, blank=True, editable=False)
+    approval_quorum = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approval_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    implementation_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    implementation_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(Record.Meta):
+        verbose_name = "request for change"
+        verbose_name_plural = "requests for change"
+        indexes = [
+            models.Index(fields=["tenant", "state", "-number"], name="control_change_state_idx"),
+            models.Index(fields=["tenant", "change_type", "-number"], name="control_change_type_idx"),
+            models.Index(fields=["tenant", "requester", "-number"], name="control_change_requester_idx"),
+            models.Index(fields=["tenant", "planned_start"], name="control_change_start_idx"),
+            search_index("control_change_search_idx", "title", "description"),
+        ]
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.planned_start and self.planned_end and self.planned_end <= self.planned_start:
+            errors["planned_end"] = "The planned end must be after the planned start."
+        if self.change_type == ChangeType.STANDARD:
+            if self.template_id is None:
+                errors["template"] = "A standard change is made from a standard change template."
+            elif not self.template.is_usable:
+                errors["template"] = f"The template {self.template} is not approved or no longer active."
+        elif self.template_id is not None:
+            errors["template"] = "Only standard changes follow a template."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (S.DRAFT, S.SUBMITTED, S.ASSESSMENT)
+
+    # --- workflow ------------------------------------------------------------------------------
+    @transition(source=S.DRAFT, target=S.SUBMITTED, label="Submit", capability="change.create", conditions=[has_scope])
+    def submit(self, by=None, reason=""):
+        self.submitted_at = timezone.now()
+
+    @transition(
+        source=S.SUBMITTED,
+        target=S.APPROVED,
+        label="Accept as standard change",
+        capability="change.create",
+        conditions=[is_standard_from_usable_template],
+    )
+    def accept_standard(self, by=None, reason=""):
+        self.approved_at = timezone.now()
+
+    @transition(
+        source=S.SUBMITTED,
+        target=S.ASSESSMENT,
+        label="Start assessment",
+        capability="change.assess",
+        conditions=[is_planned_type],
+    )
+    def start_assessment(self, by=None, reason=""):
+        pass
+
+    @transition(
+        source=S.ASSESSMENT,
+        target=S.AWAITING_APPROVAL,
+        label="Request approval",
+        capability="change.assess",
+        conditions=[is_planned_type, has_implementation_plan, has_test_plan, has_remediation_plan],
+    )
+    def request_approval(self, by=None, reason=""):
+        from ..services import open_approvals
+
+        open_approvals(self)
+
+    @transition(
+        source=S.SUBMITTED,
+        target=S.AWAITING_APPROVAL,
+        label="Request emergency approval",
+        capability="change.create",
+        conditions=[is_emergency, has_implementation_plan, has_test_plan, has_remediation_plan],
+    )
+    def request_emergency_approval(self, by=None, reason=""):
+        from ..services import open_approvals
+
+        open_approvals(self)
+
+    # Approval and rejection follow from the approvers' decisions (services.decide): the
+    # conditions keep anyone from taking them before the rule says so.
+    @transition(
+        source=S.AWAITING_APPROVAL,
+        target=S.APPROVED,
+        label="Approve",
+        capability="change.approve",
+        conditions=[approval_rule_met],
+        permitted=no_self_approval,
+    )
+    def approve(self, by=None, reason=""):
+        self.approved_at = timezone.now()
+
+    @transition(
+        source=S.AWAITING_APPROVAL,
+        target=S.REJECTED,
+        label="Reject",
+        capability="change.approve",
+        conditions=[has_rejection],
+        permitted=no_self_approval,
+        style="danger",
+    )
+    def reject(self, by=None, reason=""):
+        self.closed_at = timezone.now()
+
+    @transition(source=S.APPROVED, target=S.SCHEDULED, label="Schedule", conditions=[has_window])
+    def schedule(self, by=None, reason=""):
+        pass
+
+    @transition(source=S.SCHEDULED, target=S.IMPLEMENTING, label="Start implementation")
+    def start_implementation(self, by=None, reason=""):
+        self.implementation_started_at = timezone.now()
+
+    @transition(source=S.APPROVED, target=S.IMPLEMENTING, label="Implement now (emergency)", conditions=[is_emergency])
+    def implement_emergency(self, by=None, reason=""):
+        now = timezone.now()
+        self.implementation_started_at = now
+        if self.planned_start is None:
+            self.planned_start = now
+
+    @transition(source=S.IMPLEMENTING, target=S.IMPLEMENTED, label="Implemented", reason_required=True)
+    def complete(self, by=None, reason=""):
+        self.implementation_ended_at = timezone.now()
+        self.implementation_result = reason
+
+    @transition(source=S.IMPLEMENTING, target=S.FAILED, label="Failed", reason_required=True, style="danger")
+    def fail(self, by=None, reason=""):
+        self.implementation_ended_at = timezone.now()
+        self.implementation_result = reason
+
+    @transition(source=S.FAILED, target=S.BACKED_OUT, label="Backed out", reason_required=True)
+    def back_out(self, by=None, reason=""):
+        pass
+
+    @transition(source=[S.IMPLEMENTED, S.FAILED, S.BACKED_OUT], target=S.UNDER_REVIEW, label="Start review")
+    def start_review(self, by=None, reason=""):
+        pass
+
+    @transition(source=S.UNDER_REVIEW, target=S.CLOSED, label="Close", conditions=[has_review])
+    def close(self, by=None, reason=""):
+        self.closed_at = timezone.now()
+
+    @transition(
+        source=[S.DRAFT, S.SUBMITTED, S.ASSESSMENT, S.AWAITING_APPROVAL, S.APPROVED, S.SCHEDULED],
+        target=S.CANCELLED,
+        label="Cancel",
+        capability="change.update",
+        reason_required=True,
+        style="danger",
+    )
+    def cancel(self, by=None, reason=""):
+        self.closed_at = timezone.now()
+
+
+class ChangeApproval(TrackedModel):
+    """One approver's place on a request for change: asked when approval is requested,
+    then their decision with its rationale. One row per approver and change (a unique
+    constraint), so a decision is counted once however often it is sent."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    rationale = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "change approval"
+        ordering = ["change_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "change", "approver"], name="control_approval_once_per_approver"),
+        ]
+        indexes = [models.Index(fields=["tenant", "approver", "decision"], name="control_approval_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.change.reference}: {self.get_decision_display()} ({self.approver})"

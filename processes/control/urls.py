@@ -1,0 +1,24 @@
+"""Browser routes of change management (clause 9.2), under /t/<tenant-slug>/."""
+
+from django.urls import include, path
+
+from . import views as v
+
+change_patterns = [
+    path("", v.ChangeListView.as_view(), name="list"),
+    path("new/", v.ChangeCreateView.as_view(), name="create"),
+    path("approvals/", v.ApprovalsInboxView.as_view(), name="approvals"),
+    path("<int:pk>/", v.ChangeDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", v.ChangeUpdateView.as_view(), name="update"),
+    path("<int:pk>/decide/", v.DecideView.as_view(), name="decide"),
+]
+
+urlpatterns = [
+    path("changes/", include((change_patterns, "changes"))),
+    path("change-policy/", v.PolicyView.as_view(), name="change-policy"),
+    path("change-policy/rules/new/", v.ApprovalRuleFormView.as_view(), name="change-rule-create"),
+    path("change-policy/rules/<int:pk>/", v.ApprovalRuleFormView.as_view(), name="change-rule-update"),
+    path("change-policy/templates/new/", v.TemplateFormView.as_view(), name="change-template-create"),
+    path("change-policy/templates/<int:pk>/", v.TemplateFormView.as_view(), name="change-template-update"),
+    path("change-policy/templates/<int:pk>/approve/", v.TemplateApproveView.as_view(), name="change-template-approve"),
+]

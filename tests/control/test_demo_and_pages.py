@@ -1,0 +1,209 @@
+"""Demo data and browser pages of change management (clause 9.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from processes.control.demo import seed_demo
+from processes.control.models import ApprovalRule, Change, ChangeApproval, StandardChangeTemplate
+from sms.tenancy import context
+from tests.factories import ConfigurationItemFactory, ServiceFactory
+from tests.factories_control import approved_template, make_change
+
+
+@pytest.fixture
+def demo(personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["admin"]):
+        for _ in range(4):
+            ServiceFactory()
+        for _ in range(3):
+            ConfigurationItemFactory()
+        seed_demo(tenant_a, personas)
+    return tenant_a
+
+
+def test_demo_has_every_type_and_stage_and_is_idempotent(demo, personas):
+    with context.tenant_context(demo, personas["admin"]):
+        states = set(Change.objects.values_list("state", flat=True))
+        assert {
+            "draft",
+            "submitted",
+            "assessment",
+            "awaiting_approval",
+            "approved",
+            "scheduled",
+            "implementing",
+            "under_review",
+            "closed",
+            "rejected",
+            "cancelled",
+        } <= states
+        assert set(Change.objects.values_list("change_type", flat=True)) == {"standard", "normal", "emergency"}
+        assert Change.objects.filter(is_major=True).exists()
+        # Nobody decided on a change they requested; every decision has its rationale.
+        for row in ChangeApproval.objects.exclude(decision="pending").select_related("change"):
+            assert row.approver_id not in (row.change.requester_id, row.change.created_by_id)
+            assert row.rationale
+        count = Change.objects.count()
+        seed_demo(demo, personas)
+        assert Change.objects.count() == count
+        assert ApprovalRule.objects.count() == 5 and StandardChangeTemplate.objects.count() == 3
+
+
+def test_pages_render(demo, web, personas):
+    slug = demo.slug
+    client = web("change_approver")
+    for path in ("changes/", "changes/approvals/", "change-policy/", "changes/?state=approved&change_type=normal"):
+        resp = client.get(f"/t/{slug}/{path}")
+        assert resp.status_code == 200, path
+    with context.tenant_context(demo):
+        waiting = Change.objects.get(state="awaiting_approval")
+    page = client.get(f"/t/{slug}/changes/{waiting.pk}/")
+    assert page.status_code == 200
+    # The process owner still has to decide on this one: the form is theirs, not the CAB member's.
+    assert b"Your decision" not in page.content
+    assert b"Your decision" in web("process_owner").get(f"/t/{slug}/changes/{waiting.pk}/").content
+    inbox = web("process_owner").get(f"/t/{slug}/changes/approvals/")
+    assert waiting.reference.encode() in inbox.content
+    assert web("auditor").get(f"/t/{slug}/changes/new/").status_code == 403
+    assert web("outsider").get(f"/t/{slug}/changes/").status_code == 404
+
+
+def test_list_queries_do_not_grow(demo, web, django_assert_max_num_queries):
+    client = web("admin")
+    client.get(f"/t/{demo.slug}/changes/?page_size=5")
+    with django_assert_max_num_queries(25) as few:
+        client.get(f"/t/{demo.slug}/changes/?page_size=5")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(f"/t/{demo.slug}/changes/?page_size=100")
+
+
+def test_browser_create_submit_and_decide(web, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["admin"]):
+        service = ServiceFactory()
+    slug = tenant_a.slug
+    agent = web("agent")
+    resp = agent.post(
+        f"/t/{slug}/changes/new/",
+        {
+            "title": "Add disk to the file server",
+            "description": "Nearly full.",
+            "change_type": "normal",
+            "service_action": "modify",
+            "services": [service.pk],
+            "risk_level": "medium",
+            "implementation_plan": "Add the disk",
+            "test_plan": "Check free space",
+            "remediation_plan": "Remove it",
+            "owner": personas["agent"].pk,
+        },
+    )
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    with context.tenant_context(tenant_a):
+        change = Change.objects.get(title="Add disk to the file server")
+        assert change.requester == personas["agent"] and list(change.services.all()) == [service]
+    # Standard without a template: a field message, nothing saved.
+    bad = agent.post(
+        f"/t/{slug}/changes/new/",
+        {
+            "title": "x",
+            "change_type": "standard",
+            "service_action": "modify",
+            "risk_level": "low",
+            "owner": personas["agent"].pk,
+        },
+    )
+    assert bad.status_code == 200 and b"standard change template" in bad.content
+    tr = f"/t/{slug}/records/change/{change.pk}/transitions"
+    assert agent.post(f"{tr}/submit/").status_code == 302
+    cab = web("change_approver")
+    cab.post(f"{tr}/start_assessment/")
+    cab.post(f"{tr}/request_approval/")
+    # The requester may not decide (403); the CAB member decides with a rationale.
+    assert (
+        agent.post(f"/t/{slug}/changes/{change.pk}/decide/", {"decision": "approved", "rationale": "x"}).status_code
+        == 403
+    )
+    cab.post(f"/t/{slug}/changes/{change.pk}/decide/", {"decision": "approved", "rationale": ""})
+    with context.tenant_context(tenant_a):
+        assert Change.objects.get(pk=change.pk).state == "awaiting_approval"
+    cab.post(f"/t/{slug}/changes/{change.pk}/decide/", {"decision": "approved", "rationale": "Fine"})
+    with context.tenant_context(tenant_a):
+        assert Change.objects.get(pk=change.pk).state == "approved"
+
+
+def test_policy_page_sets_controlled_types_and_templates_are_preapproved(web, personas, tenant_a):
+    from tests.factories import CITypeFactory
+    from tests.factories_control import StandardChangeTemplateFactory
+
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        ci_type = CITypeFactory(under_change_control=False)
+        template = StandardChangeTemplateFactory(created_by=personas["process_owner"])
+    slug = tenant_a.slug
+    assert web("auditor").post(f"/t/{slug}/change-policy/", {}).status_code == 403
+    resp = web("process_owner").post(
+        f"/t/{slug}/change-policy/",
+        {
+            "emergency_definition": "Down for customers.",
+            "major_impact_criteria": "Critical services.",
+            "controlled_ci_types": [ci_type.pk],
+        },
+    )
+    assert resp.status_code == 302
+    with context.tenant_context(tenant_a):
+        ci_type.refresh_from_db()
+        assert ci_type.under_change_control
+    page = web("auditor").get(f"/t/{slug}/change-policy/")
+    assert b"Down for customers." in page.content and ci_type.name.encode() in page.content
+    approve = f"/t/{slug}/change-policy/templates/{template.pk}/approve/"
+    assert web("process_owner").post(approve, {"rationale": "mine"}).status_code == 403
+    web("change_approver").post(approve, {"rationale": "Routine and reversible"})
+    with context.tenant_context(tenant_a):
+        template.refresh_from_db()
+        assert template.is_approved and template.approved_by == personas["change_approver"]
+    rule = web("process_owner").post(
+        f"/t/{slug}/change-policy/rules/new/",
+        {
+            "change_type": "normal",
+            "risk_level": "high",
+            "rule": "quorum",
+            "quorum": "",
+            "approver_role": "change_approver",
+        },
+    )
+    assert rule.status_code == 200 and b"number of approvals" in rule.content
+    rule = web("process_owner").post(
+        f"/t/{slug}/change-policy/rules/new/",
+        {
+            "change_type": "normal",
+            "risk_level": "high",
+            "rule": "quorum",
+            "quorum": "2",
+            "approver_role": "change_approver",
+        },
+    )
+    assert rule.status_code == 302
+
+
+def test_closed_change_form_edits_only_the_review(web, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["agent"]):
+        template = approved_template(personas)
+        change = make_change(personas, change_type="standard", template=template)
+    from sms.core.workflow import run_transition
+
+    with context.tenant_context(tenant_a, personas["agent"]):
+        run_transition(change, "submit", by=personas["agent"])
+        run_transition(change, "accept_standard", by=personas["agent"])
+    page = web("process_owner").get(f"/t/{tenant_a.slug}/changes/{change.pk}/edit/")
+    assert page.status_code == 200
+    web("process_owner").post(
+        f"/t/{tenant_a.slug}/changes/{change.pk}/edit/",
+        {
+            "title": "Renamed",
+            "review_notes": "Worked.",
+            "change_reason": "Review",
+        },
+    )
+    with context.tenant_context(tenant_a):
+        change.refresh_from_db()
+        assert change.title != "Renamed" and change.review_notes == "Worked."
