@@ -288,3 +288,30 @@ def test_open_major_incidents_on_management_home(web, declared):
     home = web("top_management").get("/t/acme/").content.decode()
     assert "Open major incidents" in home and declared.reference in home
     assert "Open major incidents" not in web("auditor").get("/t/acme/").content.decode()
+
+
+def test_lists_use_a_fixed_number_of_queries(web, personas, tenant_a, in_tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sms.core.outbox import queue_mail
+
+    client = web("admin")
+
+    def count(url) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n):
+        with in_tenant(tenant_a, personas["agent"]):
+            for _ in range(n):
+                inc = major_incident(personas, service=ServiceFactory(), assignee=personas["agent"])
+                queue_mail([f"x{inc.pk}@example.test"], "S", "B", record=inc, topic="test")
+
+    add(2)
+    urls = ["/t/acme/major-incidents/?page_size=100", "/t/acme/outbox/?page_size=100"]
+    [count(u) for u in urls]  # warm up: per-process caches (content types, session)
+    few = [count(u) for u in urls]
+    add(8)
+    assert [count(u) for u in urls] == few
