@@ -280,6 +280,36 @@ def decide(change: Change, *, by, decision: str, rationale: str) -> Change:
     return locked
 
 
+# --- deployment gate -----------------------------------------------------------------------------
+GATE_STATES = (ChangeState.APPROVED, ChangeState.SCHEDULED, ChangeState.IMPLEMENTING)
+
+
+@dataclass
+class GateAnswer:
+    allowed: bool
+    reasons: list[str]
+
+
+def gate(change: Change, *, now=None) -> GateAnswer:
+    """May a deployment under ``change`` go ahead now? Yes when the change is approved
+    (or scheduled, or being implemented) and now is inside its planned window. An
+    approved emergency change without a window may go ahead at once (it is reviewed
+    afterwards). The reasons say what is missing."""
+    now = now or timezone.now()
+    reasons = []
+    if change.state not in GATE_STATES:
+        reasons.append(f"{change.reference} is {change.get_state_display().lower()}, not approved.")
+    emergency_now = change.change_type == ChangeType.EMERGENCY and change.planned_start is None
+    if not emergency_now:
+        if change.planned_start is None or change.planned_end is None:
+            reasons.append(f"{change.reference} has no planned window.")
+        elif now < change.planned_start:
+            reasons.append(f"The window of {change.reference} opens at {change.planned_start.isoformat()}.")
+        elif now > change.planned_end:
+            reasons.append(f"The window of {change.reference} closed at {change.planned_end.isoformat()}.")
+    return GateAnswer(allowed=not reasons, reasons=reasons)
+
+
 def awaiting_my_decision(user):
     """Changes waiting for ``user``'s decision (the approvals inbox)."""
     return (

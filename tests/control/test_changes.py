@@ -426,3 +426,29 @@ def test_scope_from_another_tenant_is_refused(api, personas, tenant_b):
     assert resp.status_code == 400 and "services" in resp.json()
     resp = api("agent").post("/api/v1/changes/", {"title": "x", "cis": [foreign_ci.pk]}, format="json")
     assert resp.status_code == 400 and "cis" in resp.json()
+
+
+# --- deployment gate -------------------------------------------------------------------------------
+def test_deployment_gate(api, personas, tenant_a, rfc):
+    client = api("agent")  # an integration token with read access is enough
+    closed = client.get(f"/api/v1/changes/{rfc.reference}/gate/").json()
+    assert closed["allowed"] is False and "draft" in closed["reasons"][0]
+    send_for_approval(api, rfc)
+    decide(api("change_approver"), rfc)
+    assert any("no planned window" in r for r in client.get(f"/api/v1/changes/{rfc.pk}/gate/").json()["reasons"])
+    now = timezone.now()
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(
+            planned_start=now + dt.timedelta(hours=1), planned_end=now + dt.timedelta(hours=3)
+        )
+    early = client.get(f"/api/v1/changes/{rfc.reference.lower()}/gate/").json()
+    assert early["allowed"] is False and "opens at" in early["reasons"][0]
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(planned_start=now - dt.timedelta(minutes=5))
+    inside = client.get(f"/api/v1/changes/{rfc.reference}/gate/").json()
+    assert inside == {**inside, "allowed": True, "reasons": [], "state": "approved"}
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(planned_end=now - dt.timedelta(minutes=1))
+    assert "closed at" in client.get(f"/api/v1/changes/{rfc.reference}/gate/").json()["reasons"][0]
+    assert client.get("/api/v1/changes/RFC-99999/gate/").status_code == 404
+    assert api("outsider").get(f"/api/v1/changes/{rfc.reference}/gate/").status_code == 404

@@ -165,6 +165,16 @@ class DecisionSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=4000, help_text="Why you approve or reject it.")
 
 
+class GateSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    state = serializers.CharField()
+    allowed = serializers.BooleanField(help_text="True: the deployment may go ahead now.")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Why not, when it may not.")
+    planned_start = serializers.DateTimeField(allow_null=True)
+    planned_end = serializers.DateTimeField(allow_null=True)
+    checked_at = serializers.DateTimeField()
+
+
 class RationaleSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=4000, help_text="Why changes may follow it without further approval.")
 

@@ -5,6 +5,8 @@ asked of people."""
 from __future__ import annotations
 
 from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -112,7 +114,12 @@ class ChangeViewSet(RecordViewSet):
 
     @property
     def action_capabilities(self) -> dict[str, str]:
-        return {**super().action_capabilities, "decisions": "change.view", "decide": "change.approve"}
+        return {
+            **super().action_capabilities,
+            "decisions": "change.view",
+            "decide": "change.approve",
+            "gate": "change.view",
+        }
 
     def scoped_queryset(self):
         return (
@@ -140,6 +147,29 @@ class ChangeViewSet(RecordViewSet):
         body.is_valid(raise_exception=True)
         services.decide(change, by=request.user, **body.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data, status=status.HTTP_200_OK)
+
+    @extend_schema(responses=s.GateSerializer)
+    @action(detail=False, methods=["get"], url_path=r"(?P<ref>[A-Za-z0-9-]+)/gate")
+    def gate(self, request, ref=None):
+        """Deployment gate for pipelines: may a deployment under this change (its
+        reference, e.g. RFC-12, or its id) go ahead now? ``allowed`` is true only when
+        the change is approved, scheduled or being implemented and now is inside its
+        planned window; ``reasons`` says what is missing. Hold the deployment until
+        ``allowed`` is true."""
+        qs = Change.objects.all()
+        change = get_object_or_404(qs, pk=int(ref)) if ref.isdigit() else get_object_or_404(qs, reference__iexact=ref)
+        now = timezone.now()
+        answer = services.gate(change, now=now)
+        body = {
+            "reference": change.reference,
+            "state": change.state,
+            "allowed": answer.allowed,
+            "reasons": answer.reasons,
+            "planned_start": change.planned_start,
+            "planned_end": change.planned_end,
+            "checked_at": now,
+        }
+        return Response(s.GateSerializer(body).data)
 
 
 class ChangeApprovalViewSet(
