@@ -23,7 +23,6 @@ from .choices import Impact, Urgency
 from .models import Incident
 from .views import IncidentForm
 from .views_problems import link_chosen_known_errors
-from .views_problems import link_chosen_known_errors
 
 QUEUE_TITLES = {
     "mine": "My work",
@@ -114,8 +113,6 @@ class ServiceDeskView(TenantViewMixin, TemplateView):
         if form.is_valid():
             with transaction.atomic():
                 incident = form.save()
-                # The known errors the agent ticked among those offered (clause 8.2).
-                link_chosen_known_errors(request, incident)
                 # The known errors the agent ticked among those offered (clause 8.2).
                 link_chosen_known_errors(request, incident)
             messages.success(request, f"{incident.reference} logged as P{incident.priority}.")
