@@ -41,9 +41,6 @@ class ResolutionConfig(AppConfig):
         from . import setup_escalation
 
         setup_escalation.register()
-        from .demo_volume import seed_incident_volume
-
-        demo.register(seed_incident_volume)  # after seed_demo: the calendars and categories exist
         # Service requests: their kind, capabilities, navigation, panels and demo data.
         from . import setup_requests
 
