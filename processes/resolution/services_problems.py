@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
@@ -24,7 +24,6 @@ from sms.core.search import CONFIG
 
 from . import services
 from .models import Category, Incident, KnownError, Problem, ProblemReview
-from .models.problems import KNOWN_ERROR_SEARCH_FIELDS
 from .problem_choices import KnownErrorState, ProblemState
 
 MATCH_LIMIT = 5
@@ -108,11 +107,6 @@ def add_review(problem: Problem, *, by, **data) -> ProblemReview:
 
 
 # --- the known error database: search ---------------------------------------------------------
-def _vector() -> SearchVector:
-    # The same expression as the GIN index ``resolution_ke_search_idx`` so that it is used.
-    return SearchVector(*KNOWN_ERROR_SEARCH_FIELDS, config=CONFIG)
-
-
 def category_and_below(category: Category) -> Q:
     return Q(category=category) | Q(category__parent=category) | Q(category__parent__parent=category)
 
@@ -154,10 +148,7 @@ def search_known_errors(
     # A bare full-text condition, so that the GIN index answers it.
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     return (
-        qs.annotate(search_doc=_vector())
-        .filter(search_doc=query)
-        .annotate(rank=SearchRank(_vector(), query))
-        .order_by("-rank", "-number")
+        qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query)).order_by("-rank", "-number")
     )
 
 
@@ -194,7 +185,7 @@ def match_known_errors(
     # tables and the category index for the rest); ranking then runs on those only.
     wanted = Q(pk__in=[])
     if query is not None:
-        wanted |= Q(pk__in=open_kes.annotate(search_doc=_vector()).filter(search_doc=query).values("pk"))
+        wanted |= Q(pk__in=open_kes.filter(search_vector=query).values("pk"))
     if service is not None:
         wanted |= Q(pk__in=through_services.objects.filter(service_id=service.pk).values("knownerror_id"))
     if category_ids:
@@ -204,7 +195,7 @@ def match_known_errors(
     qs = open_kes.filter(wanted)
     score = Value(0.0, output_field=FloatField())
     if query is not None:
-        qs = qs.annotate(text_rank=Coalesce(SearchRank(_vector(), query), 0.0))
+        qs = qs.annotate(text_rank=Coalesce(SearchRank(F("search_vector"), query), 0.0))
         score = score + F("text_rank")
     if service is not None:
         qs = qs.annotate(

@@ -103,18 +103,24 @@ def test_search_filters_by_service_ci_and_category_tree(api, db_of_kes):
     assert client.get(KES, {"ci": "abc"}).status_code == 400
 
 
-def test_search_uses_the_gin_index_expression(db_of_kes, tenant_a):
-    """The query's vector is the indexed expression, so PostgreSQL can use the index."""
+def test_search_uses_the_stored_vector_and_its_gin_index(db_of_kes, personas, tenant_a):
+    """The search filters and ranks on the stored ``search_vector`` (a generated column
+    kept up to date by PostgreSQL) behind a GIN index; editing the text updates it."""
     from django.db import connection
 
-    with context.tenant_context(tenant_a):
+    with context.tenant_context(tenant_a, personas["agent"]):
         sql = str(sp.search_known_errors("spam").query)
         with connection.cursor() as cur:
-            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'resolution_ke_search_idx'")
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'resolution_ke_vector_idx'")
             indexdef = cur.fetchone()[0]
-    assert "to_tsvector" in sql and "gin" in indexdef.lower()
-    for column in ("symptoms", "root_cause", "workaround"):
-        assert column in indexdef
+        ke = db_of_kes["print"]
+        ke.workaround = "Ask the facilities desk for heavier paper."
+        ke.symptoms = "Paper jam message J-13."
+        ke.save()
+        assert list(sp.search_known_errors("facilities")) == [ke]
+        assert not sp.search_known_errors("tray").exists()
+    assert '"search_vector" @@' in sql and "to_tsvector" not in sql
+    assert "gin" in indexdef.lower() and "search_vector" in indexdef
 
 
 # --- matching while logging an incident --------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from sms.core.models import Record, TrackedModel
-from sms.core.search import search_index
+from sms.core.search import CONFIG, search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
 from ..choices import Impact, Urgency
@@ -275,6 +277,14 @@ class KnownError(WorkflowModel, Record):
         "resolution.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="known_errors"
     )
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The same document as the search index, stored: the database's own search ranks
+    # with it instead of rebuilding every matching row's vector (global search keeps
+    # using the expression index below).
+    search_vector = models.GeneratedField(
+        expression=SearchVector(*KNOWN_ERROR_SEARCH_FIELDS, config=CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta(Record.Meta):
         verbose_name = "known error"
@@ -283,6 +293,7 @@ class KnownError(WorkflowModel, Record):
             models.Index(fields=["tenant", "category", "state"], name="resolution_ke_category_idx"),
             models.Index(fields=["tenant", "problem"], name="resolution_ke_problem_idx"),
             search_index("resolution_ke_search_idx", *KNOWN_ERROR_SEARCH_FIELDS),
+            GinIndex(fields=["search_vector"], name="resolution_ke_vector_idx"),
         ]
 
     @transition(source=K.OPEN, target=K.RETIRED, label="Retire", reason_required=True, style="secondary")
