@@ -144,6 +144,62 @@ def cancel_open_tasks(req: ServiceRequest, *, by, reason: str) -> int:
     return n
 
 
+# --- keeping people informed (8.1) -------------------------------------------------------------
+TOPIC = "service_request"
+_NEWS = {
+    S.AWAITING_APPROVAL: "awaits your approval",
+    S.APPROVED: "was approved",
+    S.REJECTED: "was rejected",
+    S.FULFILLED: "was fulfilled",
+    S.CANCELLED: "was cancelled",
+}
+
+
+def approver_addresses(req: ServiceRequest) -> list[str]:
+    """Who may decide on ``req``, as e-mail addresses (never its requester or submitter)."""
+    from sms.tenancy.models import Membership
+
+    item = req.catalogue_item
+    if item.approval == ApprovalMode.NAMED:
+        people = list(item.approvers.filter(is_active=True))
+    elif item.approval == ApprovalMode.ROLE:
+        people = [
+            m.user
+            for m in Membership.objects.active()
+            .filter(roles__contains=[item.approver_role], user__is_active=True)
+            .select_related("user")
+        ]
+    else:
+        people = []
+    return [p.email for p in people if p.email and p.pk not in (req.requester_id, req.created_by_id)]
+
+
+def notify(req: ServiceRequest, state: str, *, by=None, reason: str = "") -> list:
+    """Queue the news of the request's new state in the outbox: approvers hear that it
+    waits for them; the person it is for and its submitter hear of the decision, the
+    fulfilment and a cancellation (not of what they did themselves). Called by the
+    transitions, before the record has its new ``state``."""
+    from sms.core.outbox import queue_mail
+    from sms.tenancy import context
+
+    news = _NEWS.get(state)
+    if news is None:
+        return []
+    if state == S.AWAITING_APPROVAL:
+        recipients = approver_addresses(req)
+    else:
+        people = {u.pk: u for u in (req.requester, req.created_by) if u is not None and u != by}
+        recipients = [u.email for u in people.values() if u.email]
+    tenant = context.require_tenant()
+    lines = [f"Service request {req.reference} \u201c{req.title}\u201d ({req.catalogue_item.name}) {news}."]
+    if reason:
+        lines.append(f"Reason: {reason}")
+    if state == S.AWAITING_APPROVAL:
+        lines.append("Open it in the service management system to approve or reject it.")
+    body = "\n\n".join(lines) + f"\n\n-- \n{tenant.name} service desk. Please quote the reference when you reply."
+    return queue_mail(recipients, f"[{tenant.name}] {req.reference} {news}", body, record=req, topic=TOPIC)
+
+
 # --- approvals ------------------------------------------------------------------------------
 def awaiting_decision_by(qs: QuerySet, user, membership) -> QuerySet:
     """Requests in ``qs`` waiting for approval that ``user`` may decide: items approved by

@@ -470,3 +470,46 @@ def test_request_left_waiting_when_its_item_stops_needing_approval(api, make_ite
     url = f"{REQS}{body['id']}/transitions/approve/"
     assert api("agent").post(url, {"reason": "ok"}, format="json").status_code == 403  # its submitter
     assert api("process_owner").post(url, {"reason": "No approval needed any more"}, format="json").status_code == 200
+
+
+def test_approvers_and_the_requester_are_told_through_the_outbox(api, make_item, personas, tenant_a, in_tenant):
+    from sms.core.models.outbox import OutboundMessage
+
+    def mail(req_id) -> list[tuple[str, str]]:
+        with in_tenant(tenant_a):
+            rows = OutboundMessage.objects.filter(topic="service_request", object_id=req_id).order_by("id")
+            return [(m.recipient, m.subject) for m in rows]
+
+    item = make_item(approval="role", approver_role="process_owner")
+    body = (
+        api("agent")
+        .post(
+            REQS,
+            {"catalogue_item": item.pk, "answers": GOOD, "requester": personas["change_approver"].pk},
+            format="json",
+        )
+        .json()
+    )
+    assert mail(body["id"]) == [
+        ("acme-process_owner@example.test", f"[Acme IT Services] {body['reference']} awaits your approval")
+    ]
+    api("process_owner").post(f"{REQS}{body['id']}/transitions/reject/", {"reason": "No budget"}, format="json")
+    told = mail(body["id"])[1:]
+    assert sorted(r for r, _ in told) == ["acme-agent@example.test", "acme-change_approver@example.test"]
+    assert all("was rejected" in s for _, s in told)
+    with in_tenant(tenant_a):
+        assert (
+            "Reason: No budget"
+            in OutboundMessage.objects.filter(topic="service_request", object_id=body["id"]).order_by("id").last().body
+        )
+    # A refused decision sends nothing.
+    other = api("agent").post(REQS, {"catalogue_item": item.pk, "answers": GOOD}, format="json").json()
+    before = len(mail(other["id"]))
+    assert (
+        api("agent").post(f"{REQS}{other['id']}/transitions/approve/", {"reason": "x"}, format="json").status_code
+        == 403
+    )
+    assert len(mail(other["id"])) == before
+    # Items without approval tell nobody at submission.
+    quick = api("agent").post(REQS, {"catalogue_item": make_item().pk, "answers": GOOD}, format="json").json()
+    assert mail(quick["id"]) == []

@@ -231,7 +231,10 @@ class ServiceRequest(WorkflowModel, Record):
         conditions=[approval_needed],
     )
     def send_for_approval(self, by=None, reason=""):
+        from ..services_requests import notify
+
         self.paused_since = timezone.now()
+        notify(self, S.AWAITING_APPROVAL, by=by)
 
     @transition(
         source=S.SUBMITTED,
@@ -254,11 +257,12 @@ class ServiceRequest(WorkflowModel, Record):
         permitted=may_decide,
     )
     def approve(self, by=None, reason=""):
-        from ..services_requests import create_tasks, end_pause, record_decision
+        from ..services_requests import create_tasks, end_pause, notify, record_decision
 
         record_decision(self, Decision.APPROVED, by=by, rationale=reason)
         end_pause(self)
         create_tasks(self)
+        notify(self, S.APPROVED, by=by, reason=reason)
 
     @transition(
         source=S.AWAITING_APPROVAL,
@@ -270,11 +274,12 @@ class ServiceRequest(WorkflowModel, Record):
         style="danger",
     )
     def reject(self, by=None, reason=""):
-        from ..services_requests import end_pause, record_decision
+        from ..services_requests import end_pause, notify, record_decision
 
         record_decision(self, Decision.REJECTED, by=by, rationale=reason)
         end_pause(self)
         self.closed_at = self.decided_at
+        notify(self, S.REJECTED, by=by, reason=reason)
 
     @transition(source=S.APPROVED, target=S.IN_FULFILMENT, label="Start fulfilment")
     def start(self, by=None, reason=""):
@@ -284,11 +289,12 @@ class ServiceRequest(WorkflowModel, Record):
 
     @transition(source=S.IN_FULFILMENT, target=S.FULFILLED, label="Fulfil", conditions=[tasks_done])
     def fulfil(self, by=None, reason=""):
-        from ..services_requests import refresh_breaches
+        from ..services_requests import notify, refresh_breaches
 
         self._responded()
         self.fulfilled_at = timezone.now()
         refresh_breaches(self)
+        notify(self, S.FULFILLED, by=by, reason=reason)
 
     @transition(source=S.FULFILLED, target=S.CLOSED, label="Close")
     def close(self, by=None, reason=""):
@@ -304,11 +310,12 @@ class ServiceRequest(WorkflowModel, Record):
         style="danger",
     )
     def cancel(self, by=None, reason=""):
-        from ..services_requests import cancel_open_tasks, end_pause
+        from ..services_requests import cancel_open_tasks, end_pause, notify
 
         end_pause(self)
         cancel_open_tasks(self, by=by, reason=reason)
         self.closed_at = timezone.now()
+        notify(self, S.CANCELLED, by=by, reason=reason)
 
     def _responded(self) -> None:
         if self.responded_at is None:
