@@ -27,8 +27,9 @@ ASSIGNABLE_STATES = OPEN_STATES
 
 
 # --- the console ----------------------------------------------------------------------------
-def queue_filters(user, group_ids: list[int], at_risk_percent: int) -> dict[str, Q]:
-    """The console's queues as conditions on ``Incident.objects.with_clock(...)``."""
+def queue_filters(user, group_ids: list[int]) -> dict[str, Q]:
+    """The console's queues as conditions on ``Incident.objects.with_clock(...)`` (which
+    computes ``at_risk`` and ``resolution_overdue`` in SQL from the tenant's at-risk point)."""
     queues = {
         "mine": Q(assignee=user, state__in=OPEN_STATES),
         "groups": Q(assignment_group_id__in=group_ids, state__in=OPEN_STATES) & ~Q(assignee=user),
@@ -66,7 +67,7 @@ def queue_counts(user, *, group_ids: list[int] | None = None, at_risk_percent: i
         at_risk_percent = services.resolution_settings().at_risk_percent
     if group_ids is None:
         group_ids = list(GroupMember.objects.filter(user=user).values_list("group_id", flat=True))
-    filters = queue_filters(user, group_ids, at_risk_percent)
+    filters = queue_filters(user, group_ids)
     base = Incident.objects.with_clock(at_risk_percent)
     return base.aggregate(**{code: Count("pk", filter=cond) for code, cond in filters.items()})
 
@@ -82,7 +83,7 @@ def console(user, *, rows: int = QUEUE_ROWS) -> dict:
     counts = queue_counts(user, group_ids=group_ids, at_risk_percent=pct)
     base = Incident.objects.with_clock(pct)
     queues = {}
-    for code, cond in queue_filters(user, group_ids, pct).items():
+    for code, cond in queue_filters(user, group_ids).items():
         found = []
         if counts[code]:
             found = list(base.filter(cond).select_related(*QUEUE_RELATED).order_by(*QUEUE_ORDER[code])[:rows])
@@ -94,7 +95,7 @@ def console_queue(user, code: str):
     """One queue's full queryset (the console's "show all" pages and the API)."""
     settings_row = services.resolution_settings()
     group_ids = list(GroupMember.objects.filter(user=user).values_list("group_id", flat=True))
-    filters = queue_filters(user, group_ids, settings_row.at_risk_percent)
+    filters = queue_filters(user, group_ids)
     if code not in filters:
         raise KeyError(code)
     return (
