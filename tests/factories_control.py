@@ -112,3 +112,18 @@ def _register() -> None:
 
 
 _register()
+
+
+def approved_change(people, *, cis=(), services=None, **fields):
+    """A normal request for change taken through assessment and approved by the change
+    approver (call inside the tenant's context)."""
+    from processes.control.services import decide
+    from sms.core.workflow import run_transition
+
+    if services is None:
+        services = [] if cis else [ServiceFactory()]
+    change = make_change(people, cis=list(cis), services=services, **fields)
+    change = run_transition(change, "submit", by=people["agent"])
+    change = run_transition(change, "start_assessment", by=people["change_approver"])
+    change = run_transition(change, "request_approval", by=people["change_approver"])
+    return decide(change, by=people["change_approver"], decision="approved", rationale="Plans complete")

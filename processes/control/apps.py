@@ -40,3 +40,10 @@ class ControlConfig(AppConfig):
         shell.add_nav(NavEntry("Control", "Change policy", "change-policy", "changepolicy.view", order=12))
         panels.register()
         demo.register(seed_demo)
+        # From now on a controlled CI is edited only under an approved RFC (or one being
+        # implemented): the CMDB asks through its hook, without importing this app.
+        from sms.cmdb.hooks import register_change_reference_check
+
+        from .services import check_ci_change_reference
+
+        register_change_reference_check(check_ci_change_reference)

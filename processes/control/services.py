@@ -310,6 +310,33 @@ def gate(change: Change, *, now=None) -> GateAnswer:
     return GateAnswer(allowed=not reasons, reasons=reasons)
 
 
+# --- the CMDB's change-control hook ----------------------------------------------------------------
+CI_EDIT_STATES = (ChangeState.APPROVED, ChangeState.IMPLEMENTING)
+
+
+def check_ci_change_reference(ci, reference: str) -> list[str]:
+    """Registered with the CMDB (``sms.cmdb.hooks``): a CI of a controlled type is changed
+    only under a request for change of this tenant that is approved or being
+    implemented, and whose scope covers the CI (it names the CI, or a service the CI is a
+    component of). A CI being registered needs only the state."""
+    change = Change.objects.filter(reference__iexact=reference.strip()).prefetch_related("cis", "services").first()
+    if change is None:
+        return [f"There is no request for change {reference} in this tenant."]
+    if change.state not in CI_EDIT_STATES:
+        return [
+            f"{change.reference} is {change.get_state_display().lower()}: controlled CIs are changed only under an "
+            "approved change or one being implemented."
+        ]
+    if getattr(ci, "pk", None) is None:
+        return []
+    if any(c.pk == ci.pk for c in change.cis.all()):
+        return []
+    service_ids = {s.pk for s in change.services.all()}
+    if service_ids and ci.services.filter(pk__in=service_ids).exists():
+        return []
+    return [f"{ci.reference} is not in the scope of {change.reference}: add it to the change first."]
+
+
 def awaiting_my_decision(user):
     """Changes waiting for ``user``'s decision (the approvals inbox)."""
     return (

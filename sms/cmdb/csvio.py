@@ -44,6 +44,7 @@ from sms.core.api.serializers import tenant_members
 from sms.tenancy import context
 
 from .choices import CI_INITIAL_STATES, CIState, RelationshipKind
+from .hooks import change_reference_errors
 from .models import CIType, ConfigurationItem, Relationship
 from .models.items import CHANGE_REFERENCE_RE
 
@@ -323,6 +324,9 @@ def _plan_ci(report, number, data, types, members, existing, tag_owner, seen_ref
         if not CHANGE_REFERENCE_RE.match(change_reference):
             err("change_reference", "Expected a change reference such as CHG-42.")
         elif changed:
+            refused = change_reference_errors(ci, change_reference) if ci_type.under_change_control else []
+            for message in refused:
+                err("change_reference", message)
             ci.last_change_reference = change_reference
     if len(report.errors) == errors_before and changed:
         try:

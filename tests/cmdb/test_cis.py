@@ -165,8 +165,14 @@ def test_asset_tag_is_unique_per_tenant(api, make_ci, personas, tenant_b, server
 
 
 # --- change control and history -------------------------------------------------------------------
-def test_controlled_ci_needs_reason_and_rfc_reference(api, make_ci, controlled_type):
+def test_controlled_ci_needs_reason_and_rfc_reference(api, make_ci, controlled_type, personas):
+    from tests.factories_control import approved_change, make_change
+
     ci = make_ci(ci_type=controlled_type)
+    with context.tenant_context(ci.tenant, personas["agent"]):
+        rfc = approved_change(personas, cis=[ci])
+        draft = make_change(personas, cis=[ci])
+        elsewhere = approved_change(personas, cis=[make_ci(ci_type=controlled_type)])
     client = api("process_owner")
     resp = client.patch(f"{URL}{ci.pk}/", {"version": "7.4.2"}, format="json")
     assert resp.status_code == 400
@@ -176,15 +182,27 @@ def test_controlled_ci_needs_reason_and_rfc_reference(api, make_ci, controlled_t
     with context.tenant_context(ci.tenant):
         assert ConfigurationItem.objects.get(pk=ci.pk).version == "1.0"  # refused: nothing written
 
+    # Only under a request for change that is approved (or being implemented) and covers the CI.
+    for reference, says in (
+        ("CHG-42", "no request for change"),
+        (draft.reference, "draft"),
+        (elsewhere.reference, "not in the scope"),
+    ):
+        resp = client.patch(
+            f"{URL}{ci.pk}/",
+            {"version": "7.4.2", "change_reason": "Firmware upgrade", "last_change_reference": reference},
+            format="json",
+        )
+        assert resp.status_code == 400 and says in resp.json()["last_change_reference"][0], resp.content
     resp = client.patch(
         f"{URL}{ci.pk}/",
-        {"version": "7.4.2", "change_reason": "Firmware upgrade", "last_change_reference": "CHG-42"},
+        {"version": "7.4.2", "change_reason": "Firmware upgrade", "last_change_reference": rfc.reference},
         format="json",
     )
     assert resp.status_code == 200, resp.content
-    assert resp.json()["last_change_reference"] == "CHG-42"
+    assert resp.json()["last_change_reference"] == rfc.reference
     history = client.get(f"{URL}{ci.pk}/history/").json()
-    assert history[0]["history_change_reason"] == "Firmware upgrade (under CHG-42)"
+    assert history[0]["history_change_reason"] == f"Firmware upgrade (under {rfc.reference})"
     assert history[0]["history_user"] == "acme-process_owner"
     assert {"field": "version", "old": "1.0", "new": "7.4.2"} in history[0]["changes"]
 

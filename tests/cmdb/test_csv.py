@@ -99,20 +99,34 @@ def test_real_run_is_all_or_nothing(api, server_type, tenant_a):
     assert count(tenant_a) == 0
 
 
-def test_change_control_needs_reason_and_rfc(api, controlled_type, tenant_a):
+def test_change_control_needs_reason_and_rfc(api, controlled_type, tenant_a, personas):
+    from tests.factories_control import approved_change
+
+    with context.tenant_context(tenant_a, personas["agent"]):
+        rfc = approved_change(personas)
     header = "type,title,attributes,change_reason,change_reference\n"
     bad = post(api("process_owner"), CI_IMPORT, header + 'firewall,fw-01,"{""ram_gb"": 4}",,\n', dry_run="false")
     assert bad.status_code == 400
     assert {e["column"] for e in bad.json()["errors"]} == {"change_reason", "change_reference"}
-    good = post(
+    unknown = post(
         api("process_owner"), CI_IMPORT, header + 'firewall,fw-01,"{""ram_gb"": 4}",New edge firewall,CHG-12\n',
+        dry_run="false",
+    )
+    assert unknown.status_code == 400 and "no request for change" in unknown.json()["errors"][0]["message"]
+    good = post(
+        api("process_owner"),
+        CI_IMPORT,
+        header + f'firewall,fw-01,"{{""ram_gb"": 4}}",New edge firewall,{rfc.reference}\n',
         dry_run="false",
     )
     assert good.status_code == 200, good.content
     with context.tenant_context(tenant_a):
         fw = ConfigurationItem.objects.get(title="fw-01")
-        assert fw.last_change_reference == "CHG-12"
-        assert fw.history.first().history_change_reason == "Imported from cis.csv: New edge firewall (under CHG-12)"
+        assert fw.last_change_reference == rfc.reference
+        assert (
+            fw.history.first().history_change_reason
+            == f"Imported from cis.csv: New edge firewall (under {rfc.reference})"
+        )
 
 
 @pytest.mark.parametrize(

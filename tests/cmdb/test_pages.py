@@ -124,22 +124,32 @@ def test_ci_detail_shows_attributes_relationships_and_services(web, make_ci, as_
 
 
 def test_edit_of_a_controlled_ci_needs_reason_and_rfc(web, make_ci, controlled_type, tenant_a, personas):
+    from tests.factories_control import approved_change
+
     ci = make_ci(ci_type=controlled_type, title="fw-01")
+    with context.tenant_context(tenant_a, personas["agent"]):
+        rfc = approved_change(personas, cis=[ci])
     client = web("process_owner")
     form = html(client.get(f"{CIS}{ci.pk}/edit/"))
     assert "under change control" in form
     data = {"title": "fw-01", "version": "7.4", "owner": personas["process_owner"].pk, "attr_ram_gb": "16"}
     refused = html(client.post(f"{CIS}{ci.pk}/edit/", data))
     assert refused.count("This field is required.") == 2  # reason and RFC
+    unknown = html(
+        client.post(
+            f"{CIS}{ci.pk}/edit/", {**data, "change_reason": "Firmware upgrade", "last_change_reference": "CHG-8"}
+        )
+    )
+    assert "There is no request for change CHG-8" in unknown
     response = client.post(
-        f"{CIS}{ci.pk}/edit/", {**data, "change_reason": "Firmware upgrade", "last_change_reference": "CHG-8"}
+        f"{CIS}{ci.pk}/edit/", {**data, "change_reason": "Firmware upgrade", "last_change_reference": rfc.reference}
     )
     assert response.status_code == 302
     with context.tenant_context(tenant_a):
         ci.refresh_from_db()
         latest = ci.history.latest()
-    assert ci.version == "7.4" and ci.last_change_reference == "CHG-8"
-    assert latest.history_change_reason == "Firmware upgrade (under CHG-8)"
+    assert ci.version == "7.4" and ci.last_change_reference == rfc.reference
+    assert latest.history_change_reason == f"Firmware upgrade (under {rfc.reference})"
     assert latest.history_user == personas["process_owner"]
     assert web("agent").get(f"{CIS}{ci.pk}/edit/").status_code == 403
 

@@ -452,3 +452,39 @@ def test_deployment_gate(api, personas, tenant_a, rfc):
     assert "closed at" in client.get(f"/api/v1/changes/{rfc.reference}/gate/").json()["reasons"][0]
     assert client.get("/api/v1/changes/RFC-99999/gate/").status_code == 404
     assert api("outsider").get(f"/api/v1/changes/{rfc.reference}/gate/").status_code == 404
+
+
+# --- the CMDB's change-control hook ------------------------------------------------------------------
+def test_controlled_ci_is_edited_only_under_an_approved_or_implementing_change(api, personas, tenant_a):
+    from sms.cmdb.services import set_service_links
+    from tests.factories_control import approved_change
+
+    with context.tenant_context(tenant_a, personas["admin"]):
+        controlled = ConfigurationItemFactory(ci_type=CITypeFactory(under_change_control=True))
+        free = ConfigurationItemFactory(ci_type=CITypeFactory(under_change_control=False))
+        service = ServiceFactory()
+        set_service_links(service, components=[controlled])
+        # In scope through its service; approved.
+        rfc = approved_change(personas, services=[service])
+    client = api("process_owner")
+
+    def edit(ci, reference, version):
+        body = {"version": version, "change_reason": "Upgrade", "last_change_reference": reference}
+        return client.patch(f"/api/v1/cis/{ci.pk}/", body, format="json")
+
+    assert edit(controlled, rfc.reference, "2.0").status_code == 200
+    po = api("process_owner")
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(planned_start=timezone.now(), planned_end=timezone.now())
+    take(po, rfc, "schedule")
+    resp = edit(controlled, rfc.reference, "2.1")  # scheduled: wait for implementation to start
+    assert resp.status_code == 400 and "scheduled" in resp.json()["last_change_reference"][0]
+    take(po, rfc, "start_implementation")
+    assert edit(controlled, rfc.reference, "2.1").status_code == 200
+    take(po, rfc, "complete", reason="Done")
+    assert edit(controlled, rfc.reference, "2.2").status_code == 400  # implemented: the change is over
+    # CIs of types outside change control are not held up by the hook.
+    assert edit(free, "anything-1", "9").status_code == 200
+    with context.tenant_context(tenant_a):
+        controlled.refresh_from_db()
+        assert controlled.version == "2.1" and controlled.last_change_reference == rfc.reference

@@ -13,6 +13,7 @@ from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
 from ..choices import CIState, MasterCopyPolicy, RelationshipKind, ServiceState
+from ..hooks import change_reference_errors
 
 S = CIState
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -200,6 +201,10 @@ class ConfigurationItem(WorkflowModel, Record):
             errors["last_change_reference"] = [
                 f"CIs of type {self.ci_type.name} are under change control: give the RFC this change is made under."
             ]
+        else:
+            refused = change_reference_errors(self, change_reference)
+            if refused:
+                errors["last_change_reference"] = refused
         return errors
 
 

@@ -14,6 +14,7 @@ from sms.parties.choices import PartyType
 from sms.parties.models import Party
 
 from ..choices import CI_INITIAL_STATES, AttributeType, CIState, MasterCopyPolicy, RelationshipKind
+from ..hooks import change_reference_errors
 from ..models import CIType, ConfigurationItem, Service
 from ..schema import normalise_schema, schema_errors
 
@@ -126,6 +127,10 @@ class ConfigurationItemForm(RecordForm):
             self.add_error(field if field in self.fields else None, messages)
         self.instance.attributes = result
         self.instance.supplier = cleaned.get("supplier")
+        reference = cleaned.get("last_change_reference")
+        if reference and not self.instance._state.adding and self.ci_type.under_change_control:
+            for message in change_reference_errors(self.instance, reference):
+                self.add_error("last_change_reference", message)
         if cleaned.get("currency"):
             cleaned["currency"] = cleaned["currency"].strip().upper()
         if cleaned.get("master_copy_sha256"):
