@@ -46,6 +46,11 @@ WORDS = (
 ).split()
 
 
+# Real texts mix a few common words with many rarer ones; so does the fixture.
+SYLLABLES = "ka lo mi ne ru sa ti vo de fa gi ho ju ke lu ma no pe qu ri so tu va we xi ya zo be co du".split()
+RARE = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in ("r", "n", "l")]
+
+
 def say(message: str) -> None:
     print(f"[{time.perf_counter() - T0:7.1f}s] {message}", flush=True)
 
@@ -109,7 +114,7 @@ def set_up_tenant(slug: str) -> dict:
 def _columns(cur, table: str, now):
     cur.execute(
         "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-        " WHERE table_name = %s AND column_name <> 'id' ORDER BY ordinal_position",
+        " WHERE table_name = %s AND column_name <> 'id' AND is_generated = 'NEVER' ORDER BY ordinal_position",
         [table],
     )
     columns = cur.fetchall()
@@ -152,9 +157,11 @@ def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -
         first = _reserve(cur, tenant_id, "incident", n_incidents)
         names, fallback = _columns(cur, "resolution_incident", now)
         with cur.copy(f"COPY resolution_incident ({', '.join(names)}) FROM STDIN") as copy:
+            # Logged in time order, as a live desk does: numbers and dates rise together.
+            moments = sorted(rng.randrange(10, 3 * 365 * 24 * 60) for _ in range(n_incidents))
             for i in range(n_incidents):
                 number = first + i + 1
-                created = now - timedelta(minutes=rng.randrange(10, 3 * 365 * 24 * 60))
+                created = now - timedelta(minutes=moments[-1 - i])
                 state = rng.choices(("closed", "cancelled", "resolved", "in_progress", "new"), (86, 4, 4, 4, 2))[0]
                 row = {
                     "tenant_id": tenant_id,
@@ -196,7 +203,9 @@ def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -
         with cur.copy(f"COPY resolution_knownerror ({', '.join(names)}) FROM STDIN") as copy:
             for i in range(n_kes):
                 number = first + i + 1
-                text = lambda k: " ".join(rng.choice(WORDS) for _ in range(k))  # noqa: E731
+                text = lambda k: " ".join(  # noqa: E731
+                    rng.choice(WORDS) if rng.random() < 0.3 else rng.choice(RARE) for _ in range(k)
+                )
                 row = {
                     "tenant_id": tenant_id,
                     "created_at": now,
@@ -240,6 +249,9 @@ def vacuum_analyze(owner_url: str) -> None:
             "resolution_knownerror_services",
             "resolution_knownerror_affected_cis",
             "resolution_problem",
+            "cmdb_configurationitem",
+            "cmdb_service",
+            "resolution_category",
         ):
             conn.execute(f"VACUUM (ANALYZE) {table}")
 

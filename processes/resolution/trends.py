@@ -79,7 +79,8 @@ def _measures() -> dict:
 
 
 def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
-    """Incidents per period, service, CI and category in the window: one grouped query each."""
+    """Incidents per period, service, CI and category in the window: one grouped query
+    each (and one for the names of the top CIs)."""
     qs = _incidents(w)
     per_period = (
         qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=_tz()))
@@ -92,12 +93,15 @@ def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
         .annotate(**_measures())
         .order_by("-total", "service__title")[:top]
     )
-    per_ci = (
+    # Grouped on the link table's CI id alone, so that the plan starts from the window's
+    # incidents; the top CIs' names come in one more query.
+    per_ci = list(
         qs.filter(affected_cis__isnull=False)
-        .values("affected_cis__id", "affected_cis__reference", "affected_cis__title")
+        .values("affected_cis")
         .annotate(**_measures())
-        .order_by("-total", "affected_cis__title")[:top]
+        .order_by("-total", "affected_cis")[:top]
     )
+    ci_names = _ci_names([r["affected_cis"] for r in per_ci])
     per_category = (
         qs.values("category_id", "category__name", "category__parent__name", "category__parent__parent__name")
         .annotate(**_measures())
@@ -111,17 +115,18 @@ def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
             {"id": r.pop("service_id"), "reference": r.pop("service__reference"), "title": r.pop("service__title"), **r}
             for r in per_service
         ],
-        "per_ci": [
-            {
-                "id": r.pop("affected_cis__id"),
-                "reference": r.pop("affected_cis__reference"),
-                "title": r.pop("affected_cis__title"),
-                **r,
-            }
-            for r in per_ci
-        ],
+        "per_ci": [{"id": (pk := r.pop("affected_cis")), **ci_names.get(pk, {}), **r} for r in per_ci],
         "per_category": [{"id": r.pop("category_id"), "path": _path(r), **r} for r in per_category],
     }
+
+
+def _ci_names(ids: list[int]) -> dict[int, dict]:
+    from sms.cmdb.models import ConfigurationItem
+
+    if not ids:
+        return {}
+    rows = ConfigurationItem.objects.filter(pk__in=ids).values("pk", "reference", "title")
+    return {r.pop("pk"): r for r in rows}
 
 
 def _type_row(row: dict) -> dict:

@@ -325,3 +325,21 @@ def test_list_filters(api, make_problem, personas, tenant_a):
     assert ids({"needs_change": "true"}) == {b.pk}
     assert ids({"state": "new"}) == {a.pk, b.pk}
     assert client.get(PROBLEMS, {"state": "bogus"}).status_code == 400
+
+
+def test_linked_request_for_change_record_satisfies_the_guard(api, make_problem, personas, take, tenant_a):
+    """With the change app installed, linking the problem to a request for change record
+    (either direction, any link type) lets it resolve without a typed reference."""
+    from tests.factories_control import make_change
+
+    prb = make_problem(assignee=personas["agent"], root_cause="x", resolution_notes="y", needs_change=True)
+    take(prb, "investigate")
+    client = api("agent")
+    assert client.post(f"{PROBLEMS}{prb.pk}/transitions/resolve/", {}, format="json").status_code == 400
+    with context.tenant_context(tenant_a, personas["agent"]):
+        rfc = make_change(personas, title="Replace the disk controller firmware")
+    assert rfc.reference.startswith("RFC-")
+    link = {"link_type": "relates_to", "target_kind": "change", "target_reference": rfc.reference}
+    assert client.post(f"{PROBLEMS}{prb.pk}/links/", link, format="json").status_code == 201
+    resp = client.post(f"{PROBLEMS}{prb.pk}/transitions/resolve/", {}, format="json")
+    assert resp.status_code == 200 and resp.json()["state"] == "resolved"
