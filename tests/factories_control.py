@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.utils import timezone
 
@@ -97,8 +99,24 @@ def _rule(people):
     return rule
 
 
+def _blackout(people):
+    from processes.control.models import BlackoutWindow
+
+    now = timezone.now()
+    window = BlackoutWindow.objects.create(name="Freeze", starts_at=now, ends_at=now + dt.timedelta(days=1))
+    window.services.set([ServiceFactory()])
+    return window
+
+
 def _register() -> None:
-    from processes.control.models import ApprovalRule, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+    from processes.control.models import (
+        ApprovalRule,
+        BlackoutWindow,
+        Change,
+        ChangeApproval,
+        ChangePolicy,
+        StandardChangeTemplate,
+    )
 
     SAMPLE_OBJECTS.update(
         {
@@ -107,6 +125,7 @@ def _register() -> None:
             ChangePolicy: _policy,
             StandardChangeTemplate: _template,
             ApprovalRule: _rule,
+            BlackoutWindow: _blackout,
         }
     )
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from sms.core.admin_base import RecordAdmin, TenantScopedAdmin
 
-from .models import ApprovalRule, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+from .models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 
 
 class ChangeApprovalInline(admin.TabularInline):
@@ -65,3 +65,10 @@ class ChangeApprovalAdmin(TenantScopedAdmin):
     list_filter = ("decision",)
     readonly_fields = ("change", "approver", "decision", "rationale", "decided_at")
     list_select_related = ("change", "approver")
+
+
+@admin.register(BlackoutWindow)
+class BlackoutWindowAdmin(TenantScopedAdmin):
+    list_display = ("name", "starts_at", "ends_at")
+    search_fields = ("name",)
+    filter_horizontal = ("services",)

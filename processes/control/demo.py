@@ -14,7 +14,7 @@ from sms.core.workflow import run_transition
 from sms.tenancy.roles import Role
 
 from . import services as cs
-from .models import ApprovalRule, Change, StandardChangeTemplate
+from .models import ApprovalRule, BlackoutWindow, Change, StandardChangeTemplate
 
 EMERGENCY = (
     "A change is an emergency when a live service is down or seriously degraded for customers, or a security "
@@ -155,6 +155,25 @@ def seed_demo(tenant, people) -> None:
     owner, agent = people[Role.PROCESS_OWNER], people[Role.AGENT]
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     web, other = services[0], services[1 % len(services)]
+
+    # Blackouts: a freeze of every service, and one on the first service overlapping a planned change.
+    freeze = BlackoutWindow(
+        name="Year-end freeze",
+        reason="Finance closes the books; agreed with the customers in the service reviews.",
+        starts_at=now + dt.timedelta(days=25),
+        ends_at=now + dt.timedelta(days=32),
+    )
+    freeze._history_user = owner
+    freeze.save(reason="Agreed by the change advisory board")
+    peak = BlackoutWindow(
+        name=f"{web.title} peak sales weekend",
+        reason="Highest order volume of the quarter.",
+        starts_at=now + dt.timedelta(days=9, hours=-2),
+        ends_at=now + dt.timedelta(days=10),
+    )
+    peak._history_user = owner
+    peak.save(reason="Requested by the service owner")
+    peak.services.set([web])
 
     def ci(i):
         return [cis[i % len(cis)]] if cis else []

@@ -6,6 +6,7 @@ Views and the API call these; state changes go through ``sms.core.workflow``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from sms.tenancy.models import Membership
 from sms.tenancy.roles import Role
 
 from .choices import ALWAYS_MAJOR_ACTIONS, ApprovalRuleKind, ChangeState, ChangeType, Decision, ServiceAction
-from .models import ApprovalRule, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+from .models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 
 # Without a rule for a change's type and risk: any one holder of this role decides.
 DEFAULT_APPROVER_ROLE = Role.CHANGE_APPROVER
@@ -280,6 +281,26 @@ def decide(change: Change, *, by, decision: str, rationale: str) -> Change:
     return locked
 
 
+# --- blackout windows ---------------------------------------------------------------------------
+def blackouts_for(change: Change, start, end) -> list[BlackoutWindow]:
+    """Blackout windows overlapping [start, end] that apply to the change: those for every
+    service, and those naming one of the change's services."""
+    if start is None or end is None:
+        return []
+    service_ids = [s.pk for s in change.services.all()]
+    rows = (
+        BlackoutWindow.objects.filter(starts_at__lt=end, ends_at__gt=start)
+        .prefetch_related("services")
+        .order_by("starts_at", "id")
+    )
+    result = []
+    for window in rows:
+        names = {s.pk for s in window.services.all()}
+        if not names or names.intersection(service_ids):
+            result.append(window)
+    return result
+
+
 # --- deployment gate -----------------------------------------------------------------------------
 GATE_STATES = (ChangeState.APPROVED, ChangeState.SCHEDULED, ChangeState.IMPLEMENTING)
 
@@ -292,9 +313,10 @@ class GateAnswer:
 
 def gate(change: Change, *, now=None) -> GateAnswer:
     """May a deployment under ``change`` go ahead now? Yes when the change is approved
-    (or scheduled, or being implemented) and now is inside its planned window. An
-    approved emergency change without a window may go ahead at once (it is reviewed
-    afterwards). The reasons say what is missing."""
+    (or scheduled, or being implemented), now is inside its planned window, and no
+    blackout window that applies to it is running. An approved emergency change without
+    a window may go ahead at once (it is reviewed afterwards), blackouts permitting. The
+    reasons say what is missing."""
     now = now or timezone.now()
     reasons = []
     if change.state not in GATE_STATES:
@@ -307,6 +329,8 @@ def gate(change: Change, *, now=None) -> GateAnswer:
             reasons.append(f"The window of {change.reference} opens at {change.planned_start.isoformat()}.")
         elif now > change.planned_end:
             reasons.append(f"The window of {change.reference} closed at {change.planned_end.isoformat()}.")
+    for window in blackouts_for(change, now, now + dt.timedelta(seconds=1)):
+        reasons.append(f"Blackout {window.name} runs until {window.ends_at.isoformat()}.")
     return GateAnswer(allowed=not reasons, reasons=reasons)
 
 

@@ -21,4 +21,6 @@ urlpatterns = [
     path("change-policy/templates/new/", v.TemplateFormView.as_view(), name="change-template-create"),
     path("change-policy/templates/<int:pk>/", v.TemplateFormView.as_view(), name="change-template-update"),
     path("change-policy/templates/<int:pk>/approve/", v.TemplateApproveView.as_view(), name="change-template-approve"),
+    path("change-policy/blackouts/new/", v.BlackoutFormView.as_view(), name="change-blackout-create"),
+    path("change-policy/blackouts/<int:pk>/", v.BlackoutFormView.as_view(), name="change-blackout-update"),
 ]

@@ -30,7 +30,7 @@ from sms.core.workflow import TransitionForbidden, WorkflowError
 from . import services
 from .choices import ALWAYS_MAJOR_ACTIONS, ChangeType, Decision, ServiceAction
 from .filters import ChangeFilterSet
-from .models import ApprovalRule, Change, ChangePolicy, StandardChangeTemplate
+from .models import ApprovalRule, BlackoutWindow, Change, ChangePolicy, StandardChangeTemplate
 
 HIDDEN_TRANSITIONS = ("approve", "reject")  # they follow from the approvers' decisions
 
@@ -209,6 +209,7 @@ class ChangeDetailView(RecordDetailView):
             services=list(change.services.order_by("title")),
             cis=list(change.cis.select_related("ci_type").order_by("title")),
             major_reasons=services.major_impact_reasons(change),
+            blackouts=services.blackouts_for(change, change.planned_start, change.planned_end),
             approvals=approvals,
             approval=services.approval_status(change) if change.approval_rule else None,
             can_decide=(
@@ -333,6 +334,7 @@ class PolicyView(TenantViewMixin, FormView):
             always_major=[ServiceAction(a).label for a in ALWAYS_MAJOR_ACTIONS],
             rules=list(ApprovalRule.objects.prefetch_related("approvers").order_by("change_type", "risk_level")),
             templates=list(StandardChangeTemplate.objects.select_related("approved_by").order_by("name")),
+            blackouts=list(BlackoutWindow.objects.prefetch_related("services").order_by("-starts_at")[:50]),
             can_edit=self.membership.can("changepolicy.update"),
             can_edit_templates=self.membership.can("changetemplate.update"),
             can_approve_templates=self.membership.can("change.approve"),
@@ -452,3 +454,35 @@ class TemplateApproveView(TenantViewMixin, View):
         else:
             messages.success(request, f"{template.name} is pre-approved: standard changes may follow it.")
         return HttpResponseRedirect(_policy_url(request))
+
+
+class BlackoutForm(forms.ModelForm):
+    # Declared with its queryset filled in per request: the default manager needs a tenant.
+    services = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Empty: the blackout applies to every service.",
+    )
+
+    class Meta:
+        model = BlackoutWindow
+        fields = ["name", "reason", "starts_at", "ends_at", "services"]
+        widgets = {
+            "reason": forms.Textarea(attrs={"rows": 3}),
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from sms.cmdb.models import Service
+
+        self.fields["services"].queryset = Service.objects.order_by("title")
+
+
+class BlackoutFormView(_SimpleFormView):
+    model = BlackoutWindow
+    form_class = BlackoutForm
+    heading = "Blackout window"
+    capability_area = "changepolicy"

@@ -488,3 +488,42 @@ def test_controlled_ci_is_edited_only_under_an_approved_or_implementing_change(a
     with context.tenant_context(tenant_a):
         controlled.refresh_from_db()
         assert controlled.version == "2.1" and controlled.last_change_reference == rfc.reference
+
+
+def test_gate_holds_deployments_in_a_blackout(api, personas, tenant_a, rfc):
+    send_for_approval(api, rfc)
+    decide(api("change_approver"), rfc)
+    now = timezone.now()
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(
+            planned_start=now - dt.timedelta(hours=1), planned_end=now + dt.timedelta(hours=1)
+        )
+        other_service = ServiceFactory()
+        rfc_service = Change.objects.get(pk=rfc.pk).services.get()
+    gate_url = f"/api/v1/changes/{rfc.reference}/gate/"
+    client = api("agent")
+    assert client.get(gate_url).json()["allowed"] is True
+    window = {
+        "name": "Peak",
+        "starts_at": (now - dt.timedelta(minutes=30)).isoformat(),
+        "ends_at": (now + dt.timedelta(minutes=30)).isoformat(),
+    }
+    assert api("agent").post("/api/v1/change-blackouts/", window, format="json").status_code == 403
+    bad = api("process_owner").post(
+        "/api/v1/change-blackouts/", {**window, "ends_at": window["starts_at"]}, format="json"
+    )
+    assert bad.status_code == 400 and "ends_at" in bad.json()
+    # A blackout of another service does not hold this change; one of its own service does.
+    other = api("process_owner").post(
+        "/api/v1/change-blackouts/", {**window, "services": [other_service.pk]}, format="json"
+    )
+    assert other.status_code == 201, other.content
+    assert client.get(gate_url).json()["allowed"] is True
+    api("process_owner").patch(
+        f"/api/v1/change-blackouts/{other.json()['id']}/", {"services": [rfc_service.pk]}, format="json"
+    )
+    held = client.get(gate_url).json()
+    assert held["allowed"] is False and held["reasons"][0].startswith("Blackout Peak runs until")
+    # For every service when it names none.
+    api("process_owner").patch(f"/api/v1/change-blackouts/{other.json()['id']}/", {"services": []}, format="json")
+    assert client.get(gate_url).json()["allowed"] is False

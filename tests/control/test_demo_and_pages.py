@@ -60,6 +60,8 @@ def test_pages_render(demo, web, personas):
         waiting = Change.objects.get(state="awaiting_approval")
     page = client.get(f"/t/{slug}/changes/{waiting.pk}/")
     assert page.status_code == 200
+    assert b"peak sales weekend" in page.content  # the blackout its planned window overlaps
+    assert b"Year-end freeze" in client.get(f"/t/{slug}/change-policy/").content
     # The process owner still has to decide on this one: the form is theirs, not the CAB member's.
     assert b"Your decision" not in page.content
     assert b"Your decision" in web("process_owner").get(f"/t/{slug}/changes/{waiting.pk}/").content
@@ -183,6 +185,17 @@ def test_policy_page_sets_controlled_types_and_templates_are_preapproved(web, pe
         },
     )
     assert rule.status_code == 302
+    blackout = f"/t/{slug}/change-policy/blackouts/new/"
+    bad = web("process_owner").post(
+        blackout, {"name": "Freeze", "starts_at": "2030-01-02T00:00", "ends_at": "2030-01-01T00:00"}
+    )
+    assert bad.status_code == 200 and b"ends after it starts" in bad.content
+    assert web("auditor").post(blackout, {"name": "x"}).status_code == 403
+    ok = web("process_owner").post(
+        blackout, {"name": "Freeze", "starts_at": "2030-01-01T00:00", "ends_at": "2030-01-02T00:00"}
+    )
+    assert ok.status_code == 302
+    assert b"Freeze" in web("auditor").get(f"/t/{slug}/change-policy/").content
 
 
 def test_closed_change_form_edits_only_the_review(web, personas, tenant_a):

@@ -12,7 +12,7 @@ from sms.core.api.serializers import MemberField, RecordSerializer, TenantModelS
 
 from .. import services
 from ..choices import Decision
-from ..models import ApprovalRule, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+from ..models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -146,6 +146,22 @@ class ApprovalRuleSerializer(TenantModelSerializer):
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
             raise serializers.ValidationError({"risk_level": ["There is already a rule for this type and risk level."]})
+        return attrs
+
+
+class BlackoutWindowSerializer(TenantModelSerializer):
+    services = TenantRelated(_services, many=True, required=False)
+
+    class Meta:
+        model = BlackoutWindow
+        fields = ["id", "name", "reason", "starts_at", "ends_at", "services", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate(self, attrs):
+        services_ = attrs.pop("services", None)
+        attrs = super().validate(attrs)
+        if services_ is not None:
+            attrs["services"] = services_
         return attrs
 
 

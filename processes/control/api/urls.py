@@ -2,6 +2,7 @@ from sms.core.api.router import router
 
 from .views import (
     ApprovalRuleViewSet,
+    BlackoutWindowViewSet,
     ChangeApprovalViewSet,
     ChangePolicyViewSet,
     ChangeViewSet,
@@ -13,3 +14,4 @@ router.register("change-approvals", ChangeApprovalViewSet, basename="changeappro
 router.register("change-policy", ChangePolicyViewSet, basename="changepolicy")
 router.register("change-templates", StandardChangeTemplateViewSet, basename="changetemplate")
 router.register("change-approval-rules", ApprovalRuleViewSet, basename="approvalrule")
+router.register("change-blackouts", BlackoutWindowViewSet, basename="blackoutwindow")

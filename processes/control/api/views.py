@@ -17,7 +17,7 @@ from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMi
 
 from .. import services
 from ..filters import ChangeApprovalFilterSet, ChangeFilterSet
-from ..models import ApprovalRule, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+from ..models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 from . import serializers as s
 
 WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
@@ -94,6 +94,24 @@ class ApprovalRuleViewSet(TenantModelViewSet):
 
     def scoped_queryset(self):
         return ApprovalRule.objects.prefetch_related("approvers").order_by("change_type", "risk_level", "id")
+
+    def perform_update(self, serializer):
+        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
+        serializer.save()
+
+
+class BlackoutWindowViewSet(TenantModelViewSet):
+    """Blackout windows: periods in which no change is deployed, for every service or
+    the services named. The deployment gate refuses inside them."""
+
+    queryset = BlackoutWindow.unscoped.none()
+    serializer_class = s.BlackoutWindowSerializer
+    capability_area = "changepolicy"
+    search_fields = ["name", "reason"]
+    ordering_fields = ["starts_at", "name"]
+
+    def scoped_queryset(self):
+        return BlackoutWindow.objects.prefetch_related("services").order_by("starts_at", "id")
 
     def perform_update(self, serializer):
         serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"

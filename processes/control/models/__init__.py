@@ -1,4 +1,4 @@
 from .changes import Change, ChangeApproval
-from .policy import ApprovalRule, ChangePolicy, StandardChangeTemplate
+from .policy import ApprovalRule, BlackoutWindow, ChangePolicy, StandardChangeTemplate
 
-__all__ = ["ApprovalRule", "Change", "ChangeApproval", "ChangePolicy", "StandardChangeTemplate"]
+__all__ = ["ApprovalRule", "BlackoutWindow", "Change", "ChangeApproval", "ChangePolicy", "StandardChangeTemplate"]

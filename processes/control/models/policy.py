@@ -192,3 +192,37 @@ class ApprovalRule(TrackedModel):
             errors["change_type"] = "Standard changes are approved through their template."
         if errors:
             raise ValidationError(errors)
+
+
+class BlackoutWindow(TrackedModel):
+    """A period in which no change may be deployed (a freeze: year-end closing, a peak
+    season, a customer's audit), for every service or only the services named. The
+    deployment gate holds deployments inside it; the change page shows the blackouts
+    its planned window overlaps."""
+
+    name = models.CharField(max_length=150)
+    reason = models.TextField(blank=True, help_text="Why nothing may change then, and who agreed it.")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    services = models.ManyToManyField(
+        "cmdb.Service", blank=True, related_name="+", help_text="Empty: the blackout applies to every service."
+    )
+
+    class Meta:
+        verbose_name = "blackout window"
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="control_blackout_ends_after_start",
+                violation_error_message="A blackout ends after it starts.",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "starts_at", "ends_at"], name="control_blackout_time_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "A blackout ends after it starts."})
