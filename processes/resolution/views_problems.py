@@ -464,9 +464,7 @@ class TrendView(TenantViewMixin, TemplateView):
             except ValueError as exc:
                 form.add_error("start", str(exc))
         settings_row = sp.services.resolution_settings()
-        ctx.update(
-            form=form, window=w, settings=settings_row, can_propose=self.membership.can("problem.create")
-        )
+        ctx.update(form=form, window=w, settings=settings_row, can_propose=self.membership.can("problem.create"))
         if w is not None:
             incident_data = trends.incident_trends(w)
             ctx.update(
