@@ -304,11 +304,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.resolution.tasks.check_trends",
         "schedule": 3600.0,
     },
-    # Trend analysis (clause 8.2): propose problems for incidents repeating on a CI.
-    "propose-problems-from-trends": {
-        "task": "processes.resolution.tasks.check_trends",
-        "schedule": 3600.0,
-    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
