@@ -53,7 +53,9 @@ class KnownErrorFilterSet(RecordFilterSet):
     service = django_filters.ModelChoiceFilter(
         field_name="services", queryset=_services, empty_label="Any service", method="filter_service"
     )
-    ci = django_filters.ModelChoiceFilter(queryset=_cis, empty_label="Any CI", method="filter_ci", label="CI")
+    ci = django_filters.ModelChoiceFilter(
+        field_name="affected_cis", queryset=_cis, empty_label="Any CI", method="filter_ci", label="CI"
+    )
     category = django_filters.ModelChoiceFilter(
         queryset=_categories, empty_label="Any category", method="filter_category"
     )
