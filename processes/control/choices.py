@@ -70,6 +70,12 @@ class ServiceAction(models.TextChoices):
 ALWAYS_MAJOR_ACTIONS = (ServiceAction.REMOVE, ServiceAction.TRANSFER)
 
 
+class Outcome(models.TextChoices):
+    SUCCESSFUL = "successful", "Successful"
+    FAILED = "failed", "Failed"
+    BACKED_OUT = "backed_out", "Failed and backed out"
+
+
 class ApprovalRuleKind(models.TextChoices):
     ALL = "all", "All approvers"
     ANY = "any", "Any one approver"

@@ -110,6 +110,15 @@ def _window(start: dt.datetime, hours: int = 2) -> dict:
     return {"planned_start": start, "planned_end": start + dt.timedelta(hours=hours)}
 
 
+def _update_cis(change: Change, by) -> None:
+    """What the implementer does in the CMDB: record the new version of each CI, under the change."""
+    for ci in change.cis.all():
+        ci.version = f"{ci.version or '1'}.1"
+        ci.last_change_reference = change.reference
+        ci._history_user = by
+        ci.save(reason=f"{change.title} (under {change.reference})")
+
+
 def _review(change: Change, by, notes: str) -> Change:
     change.review_notes = notes
     change._history_user = by
@@ -192,13 +201,10 @@ def seed_demo(tenant, people) -> None:
     )
     std = run_transition(std, "submit", by=agent)
     std = run_transition(std, "accept_standard", by=agent)
-    for name, reason in (
-        ("schedule", ""),
-        ("start_implementation", ""),
-        ("complete", "Patched, health checks green"),
-        ("start_review", ""),
-    ):
-        std = run_transition(std, name, by=owner, reason=reason)
+    std = run_transition(run_transition(std, "schedule", by=owner), "start_implementation", by=owner)
+    _update_cis(std, owner)
+    std = run_transition(std, "complete", by=owner, reason="Patched, health checks green")
+    std = run_transition(std, "start_review", by=owner)
     run_transition(_review(std, owner, "Effective; no incidents followed."), "close", by=owner)
 
     # Normal changes at every stage.

@@ -31,6 +31,7 @@ from . import services
 from .choices import ALWAYS_MAJOR_ACTIONS, ChangeType, Decision, ServiceAction
 from .filters import ChangeFilterSet
 from .models import ApprovalRule, BlackoutWindow, Change, ChangePolicy, StandardChangeTemplate
+from .models.changes import cis_not_updated
 
 HIDDEN_TRANSITIONS = ("approve", "reject")  # they follow from the approvers' decisions
 
@@ -196,6 +197,7 @@ class ChangeDetailView(RecordDetailView):
         "approved_at",
         "implementation_started_at",
         "implementation_ended_at",
+        "outcome",
         "closed_at",
     )
 
@@ -210,6 +212,7 @@ class ChangeDetailView(RecordDetailView):
             cis=list(change.cis.select_related("ci_type").order_by("title")),
             major_reasons=services.major_impact_reasons(change),
             blackouts=services.blackouts_for(change, change.planned_start, change.planned_end),
+            cis_not_updated=cis_not_updated(change) if change.state == "under_review" else [],
             approvals=approvals,
             approval=services.approval_status(change) if change.approval_rule else None,
             can_decide=(

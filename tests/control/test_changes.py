@@ -527,3 +527,52 @@ def test_gate_holds_deployments_in_a_blackout(api, personas, tenant_a, rfc):
     # For every service when it names none.
     api("process_owner").patch(f"/api/v1/change-blackouts/{other.json()['id']}/", {"services": []}, format="json")
     assert client.get(gate_url).json()["allowed"] is False
+
+
+def test_successful_change_closes_only_once_its_cis_are_updated_in_the_cmdb(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["admin"]):
+        ci = ConfigurationItemFactory(ci_type=CITypeFactory(under_change_control=True))
+    with context.tenant_context(tenant_a, personas["agent"]):
+        rfc = make_change(personas, cis=[ci], services=[])
+    send_for_approval(api, rfc)
+    decide(api("change_approver"), rfc)
+    now = timezone.now()
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(
+            planned_start=now, planned_end=now + dt.timedelta(hours=1), review_notes="Effective."
+        )
+    po = api("process_owner")
+    for name in ("schedule", "start_implementation", "complete", "start_review"):
+        assert take(po, rfc, name, reason="done").status_code == 200, name
+    refused = take(po, rfc, "close")
+    assert refused.status_code == 400 and "cis" in refused.json()
+    assert reload(rfc, tenant_a).state == "under_review"
+    page = api("auditor").get(url(rfc)).json()
+    assert page["outcome"] == "successful"
+    body = {"version": "9.9", "change_reason": "Upgraded", "last_change_reference": rfc.reference}
+    assert po.patch(f"/api/v1/cis/{ci.pk}/", body, format="json").status_code == 400  # under review: too late
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        ci.refresh_from_db()
+        ci.last_change_reference = rfc.reference
+        ci.save(reason="Recorded after the change")
+    assert take(po, rfc, "close").json()["state"] == "closed"
+
+
+def test_backed_out_change_closes_without_cmdb_update(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["admin"]):
+        ci = ConfigurationItemFactory(ci_type=CITypeFactory(under_change_control=True))
+    with context.tenant_context(tenant_a, personas["agent"]):
+        rfc = make_change(personas, cis=[ci], services=[])
+    send_for_approval(api, rfc)
+    decide(api("change_approver"), rfc)
+    now = timezone.now()
+    with context.tenant_context(tenant_a):
+        Change.objects.filter(pk=rfc.pk).update(
+            planned_start=now,
+            planned_end=now + dt.timedelta(hours=1),
+            review_notes="Back-out worked; retry next month.",
+        )
+    po = api("process_owner")
+    for name in ("schedule", "start_implementation", "fail", "back_out", "start_review", "close"):
+        assert take(po, rfc, name, reason="as planned").status_code == 200, name
+    assert reload(rfc, tenant_a).outcome == "backed_out"

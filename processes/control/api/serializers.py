@@ -241,6 +241,7 @@ class ChangeSerializer(RecordSerializer):
             "remediation_tested",
             "remediation_test_notes",
             "implementation_result",
+            "outcome",
             "review_notes",
             "approval_rule",
             "approval_quorum",

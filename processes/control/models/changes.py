@@ -11,7 +11,7 @@ from sms.core.models import Record, TrackedModel
 from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
-from ..choices import ApprovalRuleKind, ChangeState, ChangeType, Decision, RiskLevel, ServiceAction
+from ..choices import ApprovalRuleKind, ChangeState, ChangeType, Decision, Outcome, RiskLevel, ServiceAction
 
 S = ChangeState
 PLANNED_TYPES = (ChangeType.NORMAL, ChangeType.EMERGENCY)
@@ -72,6 +72,30 @@ def approval_rule_met(change: Change) -> bool:
 @condition("No approver has rejected the change.")
 def has_rejection(change: Change) -> bool:
     return change.approvals.filter(decision=Decision.REJECTED).exists()
+
+
+def cis_not_updated(change: Change) -> list:
+    """CIs in the scope of a successfully implemented change whose CMDB record has not
+    been updated since implementation started (for controlled types: under this RFC)."""
+    if change.outcome != Outcome.SUCCESSFUL or change.implementation_started_at is None:
+        return []
+    missing = []
+    for ci in change.cis.select_related("ci_type"):
+        updated = ci.updated_at >= change.implementation_started_at
+        if ci.ci_type.under_change_control:
+            updated = updated and ci.last_change_reference.upper() == change.reference.upper()
+        if not updated:
+            missing.append(ci)
+    return missing
+
+
+@condition(
+    "Update the configuration items this change touched in the CMDB (under this change's reference) before "
+    "closing it as successful.",
+    field="cis",
+)
+def cmdb_updated(change: Change) -> bool:
+    return not cis_not_updated(change)
 
 
 @condition("Record the post-implementation review first: was the change effective?", field="review_notes")
@@ -154,6 +178,7 @@ class Change(WorkflowModel, Record):
         "remediation test notes", blank=True, help_text="When, where and with what result it was tried."
     )
     implementation_result = models.TextField(blank=True, editable=False)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, editable=False)
     review_notes = models.TextField(
         "post-implementation review",
         blank=True,
@@ -292,21 +317,24 @@ class Change(WorkflowModel, Record):
     def complete(self, by=None, reason=""):
         self.implementation_ended_at = timezone.now()
         self.implementation_result = reason
+        self.outcome = Outcome.SUCCESSFUL
 
     @transition(source=S.IMPLEMENTING, target=S.FAILED, label="Failed", reason_required=True, style="danger")
     def fail(self, by=None, reason=""):
         self.implementation_ended_at = timezone.now()
         self.implementation_result = reason
+        self.outcome = Outcome.FAILED
 
     @transition(source=S.FAILED, target=S.BACKED_OUT, label="Backed out", reason_required=True)
     def back_out(self, by=None, reason=""):
-        pass
+        self.outcome = Outcome.BACKED_OUT
+        self.implementation_result = f"{self.implementation_result}\nBacked out: {reason}".strip()
 
     @transition(source=[S.IMPLEMENTED, S.FAILED, S.BACKED_OUT], target=S.UNDER_REVIEW, label="Start review")
     def start_review(self, by=None, reason=""):
         pass
 
-    @transition(source=S.UNDER_REVIEW, target=S.CLOSED, label="Close", conditions=[has_review])
+    @transition(source=S.UNDER_REVIEW, target=S.CLOSED, label="Close", conditions=[has_review, cmdb_updated])
     def close(self, by=None, reason=""):
         self.closed_at = timezone.now()
 
