@@ -155,9 +155,6 @@ class CatalogueItemAdmin(TenantScopedAdmin):
     raw_id_fields = ("service",)
     filter_horizontal = ("approvers",)
 
-# Problems, problem reviews and known errors (8.2).
-from . import admin_problems  # noqa: E402, F401
-
 
 # --- escalation and major incidents -------------------------------------------------------------
 from .models import Escalation, EscalationRule, MajorIncidentDefinition, MajorIncidentReview  # noqa: E402
@@ -190,3 +187,7 @@ class MajorIncidentDefinitionAdmin(TenantScopedAdmin):
 class MajorIncidentReviewAdmin(TenantScopedAdmin):
     list_display = ("incident", "held_on", "created_at")
     raw_id_fields = ("incident",)
+
+
+# Problems, problem reviews and known errors (8.2).
+from . import admin_problems  # noqa: E402, F401

@@ -32,7 +32,9 @@ class IdempotencyKey(TenantModel):
     class Meta:
         verbose_name = "idempotency key"
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "scope", "key"], name="core_idempotencykey_tenant_scope_key_uniq"),
+            models.UniqueConstraint(
+                fields=["tenant", "scope", "key"], name="core_idempotencykey_tenant_scope_key_uniq"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "created_at"], name="core_idemkey_created_idx")]
 
