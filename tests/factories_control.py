@@ -14,6 +14,13 @@ PLANS = {
     "implementation_plan": "1. Drain the node. 2. Apply the update. 3. Return it to the pool.",
     "test_plan": "Health checks green; smoke test of the login page.",
     "remediation_plan": "Restore the snapshot taken before step 2.",
+    "security_impact": "None: no change to access or data flows.",
+    "continuity_impact": "None: the standby is untouched.",
+    "capacity_impact": "One node fewer for 20 minutes; peak load fits.",
+    "cost_impact": "Staff time only.",
+    "release_impact": "None.",
+    "technical_feasibility": "Done the same way last quarter.",
+    "business_benefit": "Closes known vulnerabilities.",
 }
 
 

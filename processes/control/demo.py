@@ -61,6 +61,13 @@ PLANS = {
     "remediation_plan": "Switch back to the untouched node and restore its configuration from the backup.",
     "remediation_tested": True,
     "remediation_test_notes": "Switch-back rehearsed in the test environment last month: 4 minutes.",
+    "security_impact": "No change to access rights or data flows; the firewall rules stay as they are.",
+    "continuity_impact": "The standby site keeps running; the continuity plan needs no change.",
+    "capacity_impact": "Half capacity during the switch-over; fits outside business hours.",
+    "cost_impact": "Staff time only, within the operations budget.",
+    "release_impact": "None: no release is planned for these services in the window.",
+    "technical_feasibility": "Same procedure as the last upgrade; the vendor supports it.",
+    "business_benefit": "Keeps the service supported and secure.",
 }
 
 

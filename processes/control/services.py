@@ -281,6 +281,42 @@ def decide(change: Change, *, by, decision: str, rationale: str) -> Change:
     return locked
 
 
+# --- impact --------------------------------------------------------------------------------------
+IMPACT_LIMIT = 500
+
+
+def change_impact(change: Change, limit: int = IMPACT_LIMIT) -> dict:
+    """What the change may affect, from the CMDB's impact analysis: the services in its
+    scope and those depending on its CIs, their customers, and the other CIs depending
+    on its CIs (nearest first, at most ``limit`` per CI)."""
+    from sms.cmdb.models import Service
+    from sms.cmdb.services import impact
+    from sms.parties.models import Party
+
+    scope_cis = list(change.cis.select_related("ci_type"))
+    service_ids = {s.pk for s in change.services.all()}
+    other_cis: dict[int, dict] = {}
+    truncated = False
+    scope_ids = {c.pk for c in scope_cis}
+    for ci in scope_cis:
+        result = impact(ci, "down", limit=limit)
+        truncated = truncated or result.truncated
+        for node in result.nodes:
+            if node.kind == "service":
+                service_ids.add(node.id)
+            elif node.id not in scope_ids:
+                other_cis.setdefault(node.id, {"id": node.id, "reference": node.reference, "title": node.title})
+    services_ = list(Service.objects.filter(pk__in=service_ids).order_by("title"))
+    customers = list(Party.objects.filter(services__in=service_ids).distinct().order_by("name"))
+    return {
+        "services": [{"id": s.pk, "reference": s.reference, "title": s.title} for s in services_],
+        "customers": [{"id": p.pk, "name": p.name} for p in customers],
+        "cis": sorted(other_cis.values(), key=lambda c: c["reference"]),
+        "truncated": truncated,
+        "limit": limit,
+    }
+
+
 # --- blackout windows ---------------------------------------------------------------------------
 def blackouts_for(change: Change, start, end) -> list[BlackoutWindow]:
     """Blackout windows overlapping [start, end] that apply to the change: those for every

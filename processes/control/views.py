@@ -31,7 +31,7 @@ from . import services
 from .choices import ALWAYS_MAJOR_ACTIONS, ChangeType, Decision, ServiceAction
 from .filters import ChangeFilterSet
 from .models import ApprovalRule, BlackoutWindow, Change, ChangePolicy, StandardChangeTemplate
-from .models.changes import cis_not_updated
+from .models.changes import ASSESSMENTS, cis_not_updated
 
 HIDDEN_TRANSITIONS = ("approve", "reject")  # they follow from the approvers' decisions
 
@@ -61,6 +61,13 @@ class ChangeForm(RecordForm):
             "remediation_plan",
             "remediation_tested",
             "remediation_test_notes",
+            "security_impact",
+            "continuity_impact",
+            "capacity_impact",
+            "cost_impact",
+            "release_impact",
+            "technical_feasibility",
+            "business_benefit",
             "review_notes",
             "owner",
         ]
@@ -71,6 +78,13 @@ class ChangeForm(RecordForm):
             "remediation_plan": forms.Textarea(attrs={"rows": 3}),
             "remediation_test_notes": forms.Textarea(attrs={"rows": 2}),
             "review_notes": forms.Textarea(attrs={"rows": 3}),
+            "security_impact": forms.Textarea(attrs={"rows": 2}),
+            "continuity_impact": forms.Textarea(attrs={"rows": 2}),
+            "capacity_impact": forms.Textarea(attrs={"rows": 2}),
+            "cost_impact": forms.Textarea(attrs={"rows": 2}),
+            "release_impact": forms.Textarea(attrs={"rows": 2}),
+            "technical_feasibility": forms.Textarea(attrs={"rows": 2}),
+            "business_benefit": forms.Textarea(attrs={"rows": 2}),
             "planned_start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "planned_end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
@@ -213,6 +227,8 @@ class ChangeDetailView(RecordDetailView):
             major_reasons=services.major_impact_reasons(change),
             blackouts=services.blackouts_for(change, change.planned_start, change.planned_end),
             cis_not_updated=cis_not_updated(change) if change.state == "under_review" else [],
+            assessments=[(label, getattr(change, name)) for name, label in ASSESSMENTS],
+            impact=services.change_impact(change),
             approvals=approvals,
             approval=services.approval_status(change) if change.approval_rule else None,
             can_decide=(

@@ -576,3 +576,38 @@ def test_backed_out_change_closes_without_cmdb_update(api, personas, tenant_a):
     for name in ("schedule", "start_implementation", "fail", "back_out", "start_review", "close"):
         assert take(po, rfc, name, reason="as planned").status_code == 200, name
     assert reload(rfc, tenant_a).outcome == "backed_out"
+
+
+# --- assessment and impact ---------------------------------------------------------------------------
+def test_assessments_are_required_before_approval(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["agent"]):
+        change = make_change(personas, security_impact="", business_benefit="  ")
+    to_assessment(api, change)
+    resp = take(api("change_approver"), change, "request_approval")
+    assert resp.status_code == 400 and "information security" in resp.json()["detail"]
+    assert reload(change, tenant_a).state == "assessment"
+    cab_edit = api("change_approver").patch(url(change), {"security_impact": "None"}, format="json")
+    assert cab_edit.status_code == 403  # the CAB assesses through its transitions; the owner edits
+    api("process_owner").patch(
+        url(change), {"security_impact": "None", "business_benefit": "Faster pages"}, format="json"
+    )
+    assert take(api("change_approver"), change, "request_approval").json()["state"] == "awaiting_approval"
+
+
+def test_impact_from_the_cmdb(api, personas, tenant_a):
+    from sms.cmdb.services import set_service_links
+    from tests.factories import PartyFactory, RelationshipFactory
+
+    with context.tenant_context(tenant_a, personas["admin"]):
+        db = ConfigurationItemFactory(title="db-01")
+        app = ConfigurationItemFactory(title="app-01")
+        RelationshipFactory(source=app, kind="depends_on", target=db)
+        shop = ServiceFactory(title="Shop")
+        customer = PartyFactory(name="Harbour Retail", party_type="customer")
+        set_service_links(shop, customers=[customer], components=[app])
+        change = make_change(personas, cis=[db], services=[])
+    body = api("auditor").get(url(change, "impact/")).json()
+    assert [s["title"] for s in body["services"]] == ["Shop"]
+    assert [c["name"] for c in body["customers"]] == ["Harbour Retail"]
+    assert [c["title"] for c in body["cis"]] == ["app-01"]
+    assert api("outsider").get(url(change, "impact/")).status_code == 404

@@ -97,6 +97,18 @@ def test_browser_create_submit_and_decide(web, personas, tenant_a):
             "implementation_plan": "Add the disk",
             "test_plan": "Check free space",
             "remediation_plan": "Remove it",
+            **{
+                f: "None"
+                for f in (
+                    "security_impact",
+                    "continuity_impact",
+                    "capacity_impact",
+                    "cost_impact",
+                    "release_impact",
+                    "technical_feasibility",
+                    "business_benefit",
+                )
+            },
             "owner": personas["agent"].pk,
         },
     )

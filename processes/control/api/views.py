@@ -137,6 +137,7 @@ class ChangeViewSet(RecordViewSet):
             "decisions": "change.view",
             "decide": "change.approve",
             "gate": "change.view",
+            "impact": "change.view",
         }
 
     def scoped_queryset(self):
@@ -165,6 +166,13 @@ class ChangeViewSet(RecordViewSet):
         body.is_valid(raise_exception=True)
         services.decide(change, by=request.user, **body.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data, status=status.HTTP_200_OK)
+
+    @extend_schema(responses=dict)
+    @action(detail=True, methods=["get"])
+    def impact(self, request, pk=None):
+        """What the change may affect, from the CMDB's impact analysis: services (in
+        scope, or depending on its CIs), their customers, and the CIs depending on its CIs."""
+        return Response(services.change_impact(self.get_object()))
 
     @extend_schema(responses=s.GateSerializer)
     @action(detail=False, methods=["get"], url_path=r"(?P<ref>[A-Za-z0-9-]+)/gate")

@@ -57,6 +57,32 @@ def has_remediation_plan(change: Change) -> bool:
     return bool(change.remediation_plan.strip())
 
 
+# The assessments recorded before a change goes to its approvers: (field, what it asks).
+ASSESSMENTS = (
+    ("security_impact", "impact on information security and the security controls (6.6)"),
+    ("continuity_impact", "impact on the service continuity and availability plans (6.3)"),
+    ("capacity_impact", "impact on capacity (6.5)"),
+    ("cost_impact", "cost, and how it is budgeted (6.4)"),
+    ("release_impact", "impact on planned releases"),
+    ("technical_feasibility", "technical feasibility"),
+    ("business_benefit", "business benefit"),
+)
+
+
+def missing_assessments(change: Change) -> list[str]:
+    return [name for name, _ in ASSESSMENTS if not (getattr(change, name) or "").strip()]
+
+
+def _assessments_done(change: Change) -> bool:
+    return not missing_assessments(change)
+
+
+assessments_done = condition(
+    "Record the assessments first: information security, continuity and availability, capacity, cost, planned "
+    "releases, technical feasibility and business benefit (write 'none' where there is no impact).",
+)(_assessments_done)
+
+
 @condition("Give the planned start and end of the change.", field="planned_start")
 def has_window(change: Change) -> bool:
     return change.planned_start is not None and change.planned_end is not None
@@ -179,6 +205,22 @@ class Change(WorkflowModel, Record):
     )
     implementation_result = models.TextField(blank=True, editable=False)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, editable=False)
+    # Assessment (9.2): what the change means for the rest of the service management system.
+    security_impact = models.TextField(
+        "information security impact", blank=True, help_text="Risks to information security and the controls affected."
+    )
+    continuity_impact = models.TextField(
+        "continuity and availability impact",
+        blank=True,
+        help_text="Whether the service continuity and availability plans or their tests must change.",
+    )
+    capacity_impact = models.TextField(blank=True, help_text="Effect on the capacity needed or available.")
+    cost_impact = models.TextField("cost", blank=True, help_text="What the change costs and from which budget.")
+    release_impact = models.TextField(
+        "impact on planned releases", blank=True, help_text="Releases it depends on, delays or belongs to."
+    )
+    technical_feasibility = models.TextField(blank=True, help_text="Can it be done as planned, with what we have?")
+    business_benefit = models.TextField(blank=True, help_text="What the customers or the business gain.")
     review_notes = models.TextField(
         "post-implementation review",
         blank=True,
@@ -254,7 +296,7 @@ class Change(WorkflowModel, Record):
         target=S.AWAITING_APPROVAL,
         label="Request approval",
         capability="change.assess",
-        conditions=[is_planned_type, has_implementation_plan, has_test_plan, has_remediation_plan],
+        conditions=[is_planned_type, has_implementation_plan, has_test_plan, has_remediation_plan, assessments_done],
     )
     def request_approval(self, by=None, reason=""):
         from ..services import open_approvals
@@ -266,7 +308,7 @@ class Change(WorkflowModel, Record):
         target=S.AWAITING_APPROVAL,
         label="Request emergency approval",
         capability="change.create",
-        conditions=[is_emergency, has_implementation_plan, has_test_plan, has_remediation_plan],
+        conditions=[is_emergency, has_implementation_plan, has_test_plan, has_remediation_plan, assessments_done],
     )
     def request_emergency_approval(self, by=None, reason=""):
         from ..services import open_approvals
