@@ -54,6 +54,24 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", "High"
 
 
+# The risk questionnaire: (key, question, weight). The weights of the questions answered
+# "yes" add up to the risk level: 0-1 low, 2-3 medium, 4 or more high.
+RISK_QUESTIONS = (
+    ("untested", "Has the change not been tried out in a test environment?", 2),
+    ("slow_back_out", "Would backing it out take longer than the planned window?", 2),
+    ("failed_before", "Has a similar change failed before?", 1),
+    ("needs_outage", "Does the service have to stop while the change is made?", 1),
+    ("many_users", "Will most of the service's users notice the change?", 1),
+    ("new_technology", "Is the technology new to the people making the change?", 1),
+)
+RISK_THRESHOLDS = ((4, "high"), (2, "medium"), (0, "low"))
+
+
+def risk_from_answers(answers: dict) -> str:
+    score = sum(weight for key, _, weight in RISK_QUESTIONS if answers.get(key))
+    return next(level for floor, level in RISK_THRESHOLDS if score >= floor)
+
+
 RISK_COLOURS = {RiskLevel.LOW: "green", RiskLevel.MEDIUM: "amber", RiskLevel.HIGH: "red"}
 
 

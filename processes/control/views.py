@@ -28,7 +28,7 @@ from sms.core.views.records import (
 from sms.core.workflow import TransitionForbidden, WorkflowError
 
 from . import services
-from .choices import ALWAYS_MAJOR_ACTIONS, ChangeType, Decision, ServiceAction
+from .choices import ALWAYS_MAJOR_ACTIONS, RISK_QUESTIONS, ChangeType, Decision, ServiceAction
 from .filters import ChangeFilterSet
 from .models import ApprovalRule, BlackoutWindow, Change, ChangePolicy, StandardChangeTemplate
 from .models.changes import ASSESSMENTS, cis_not_updated
@@ -101,6 +101,15 @@ class ChangeForm(RecordForm):
         self.fields["cis"].queryset = self.fields["cis"].queryset.select_related("ci_type").order_by("title")
         self.fields["cis"].label_from_instance = lambda ci: f"{ci.reference} {ci.title} ({ci.ci_type})"
         self.fields["requester"].help_text = "Empty: you."
+        answers = self.instance.risk_answers or {}
+        for key, question, _ in RISK_QUESTIONS:
+            self.fields[f"risk_{key}"] = forms.TypedChoiceField(
+                label=question,
+                required=False,
+                choices=[("", "Not answered"), ("yes", "Yes"), ("no", "No")],
+                initial={True: "yes", False: "no"}.get(answers.get(key), ""),
+            )
+        self.fields["risk_level"].help_text += " Answer every question below and the level is worked out."
         if self.instance.pk is None:
             del self.fields["review_notes"]
         elif not self.instance.is_editable:
@@ -111,6 +120,13 @@ class ChangeForm(RecordForm):
 
     def clean(self):
         data = super().clean()
+        answers = {}
+        for key, _, _ in RISK_QUESTIONS:
+            value = data.get(f"risk_{key}")
+            if value in ("yes", "no"):
+                answers[key] = value == "yes"
+        if self.instance.is_editable:
+            self.instance.risk_answers = answers
         if data.get("change_type") == ChangeType.STANDARD and not data.get("template"):
             self.add_error("template", "A standard change is made from a standard change template.")
         return data
@@ -228,6 +244,12 @@ class ChangeDetailView(RecordDetailView):
             blackouts=services.blackouts_for(change, change.planned_start, change.planned_end),
             cis_not_updated=cis_not_updated(change) if change.state == "under_review" else [],
             assessments=[(label, getattr(change, name)) for name, label in ASSESSMENTS],
+            risk_answers=[
+                (q, {True: "Yes", False: "No"}.get((change.risk_answers or {}).get(k), "Not answered"))
+                for k, q, _ in RISK_QUESTIONS
+            ]
+            if change.risk_answers
+            else [],
             impact=services.change_impact(change),
             approvals=approvals,
             approval=services.approval_status(change) if change.approval_rule else None,

@@ -611,3 +611,24 @@ def test_impact_from_the_cmdb(api, personas, tenant_a):
     assert [c["name"] for c in body["customers"]] == ["Harbour Retail"]
     assert [c["title"] for c in body["cis"]] == ["app-01"]
     assert api("outsider").get(url(change, "impact/")).status_code == 404
+
+
+def test_risk_questionnaire_gives_the_risk_level(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["admin"]):
+        service = ServiceFactory()
+    client = api("process_owner")
+    questions = client.get("/api/v1/change-policy/").json()["results"][0]["risk_questions"]
+    keys = [q["key"] for q in questions]
+    base = {"title": "Swap the load balancer", "services": [service.pk], "risk_level": "low"}
+    all_no = {k: False for k in keys}
+    resp = client.post("/api/v1/changes/", {**base, "risk_answers": all_no}, format="json")
+    assert resp.status_code == 201 and resp.json()["risk_level"] == "low"
+    risky = {**all_no, "untested": True, "slow_back_out": True}
+    resp = client.patch(url(Change(pk=resp.json()["id"])), {"risk_answers": risky}, format="json")
+    assert resp.json()["risk_level"] == "high"
+    # Not every question answered: the level given stays.
+    partial = client.post("/api/v1/changes/", {**base, "risk_answers": {"untested": True}}, format="json")
+    assert partial.json()["risk_level"] == "low"
+    for bad in ({"nonsense": True}, {"untested": "yes"}, ["untested"]):
+        resp = client.post("/api/v1/changes/", {**base, "risk_answers": bad}, format="json")
+        assert resp.status_code == 400 and "risk_answers" in resp.json(), bad

@@ -110,11 +110,18 @@ def test_browser_create_submit_and_decide(web, personas, tenant_a):
                 )
             },
             "owner": personas["agent"].pk,
+            "risk_untested": "no",
+            "risk_slow_back_out": "yes",
+            "risk_failed_before": "yes",
+            "risk_needs_outage": "no",
+            "risk_many_users": "no",
+            "risk_new_technology": "no",
         },
     )
     assert resp.status_code == 302, resp.content.decode()[:2000]
     with context.tenant_context(tenant_a):
         change = Change.objects.get(title="Add disk to the file server")
+        assert change.risk_level == "medium" and change.risk_answers["slow_back_out"] is True
         assert change.requester == personas["agent"] and list(change.services.all()) == [service]
     # Standard without a template: a field message, nothing saved.
     bad = agent.post(

@@ -11,7 +11,7 @@ from sms.core.api.errors import validation_detail
 from sms.core.api.serializers import MemberField, RecordSerializer, TenantModelSerializer, UserSummarySerializer
 
 from .. import services
-from ..choices import Decision
+from ..choices import RISK_QUESTIONS, Decision
 from ..models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 
 
@@ -52,6 +52,7 @@ class ChangePolicySerializer(TenantModelSerializer):
 
     controlled_ci_types = TenantRelated(_ci_types, many=True, required=False)
     always_major = serializers.SerializerMethodField()
+    risk_questions = serializers.SerializerMethodField()
 
     class Meta:
         model = ChangePolicy
@@ -62,10 +63,14 @@ class ChangePolicySerializer(TenantModelSerializer):
             "major_service_criticality",
             "major_min_services",
             "always_major",
+            "risk_questions",
             "controlled_ci_types",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+
+    def get_risk_questions(self, obj) -> list[dict]:
+        return [{"key": k, "question": q, "weight": w} for k, q, w in RISK_QUESTIONS]
 
     def get_always_major(self, obj) -> list[str]:
         return ["Removing a service", "Transferring a service to another party"]
@@ -233,6 +238,7 @@ class ChangeSerializer(RecordSerializer):
             "service_action",
             "is_major",
             "risk_level",
+            "risk_answers",
             "planned_start",
             "planned_end",
             "implementation_plan",

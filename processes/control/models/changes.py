@@ -11,7 +11,17 @@ from sms.core.models import Record, TrackedModel
 from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
-from ..choices import ApprovalRuleKind, ChangeState, ChangeType, Decision, Outcome, RiskLevel, ServiceAction
+from ..choices import (
+    RISK_QUESTIONS,
+    ApprovalRuleKind,
+    ChangeState,
+    ChangeType,
+    Decision,
+    Outcome,
+    RiskLevel,
+    ServiceAction,
+    risk_from_answers,
+)
 
 S = ChangeState
 PLANNED_TYPES = (ChangeType.NORMAL, ChangeType.EMERGENCY)
@@ -185,7 +195,14 @@ class Change(WorkflowModel, Record):
         max_length=10,
         choices=RiskLevel.choices,
         default=RiskLevel.MEDIUM,
-        help_text="Decides, with the type, which approval rule applies.",
+        help_text="Decides, with the type, which approval rule applies. Set from the risk questionnaire once "
+        "every question is answered.",
+    )
+    risk_answers = models.JSONField(
+        "risk questionnaire",
+        default=dict,
+        blank=True,
+        help_text="Yes/no answers to the risk questions, by key; when all are answered they give the risk level.",
     )
     planned_start = models.DateTimeField(null=True, blank=True)
     planned_end = models.DateTimeField(null=True, blank=True)
@@ -250,6 +267,17 @@ class Change(WorkflowModel, Record):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        known = {key for key, _, _ in RISK_QUESTIONS}
+        if not isinstance(self.risk_answers, dict):
+            errors["risk_answers"] = "Give the answers as an object of question keys and true or false."
+        else:
+            unknown = sorted(set(self.risk_answers) - known)
+            if unknown:
+                errors["risk_answers"] = f"Unknown questions: {', '.join(map(str, unknown))}."
+            elif any(not isinstance(v, bool) for v in self.risk_answers.values()):
+                errors["risk_answers"] = "Answer each question with true or false."
+            elif set(self.risk_answers) == known:
+                self.risk_level = risk_from_answers(self.risk_answers)
         if self.planned_start and self.planned_end and self.planned_end <= self.planned_start:
             errors["planned_end"] = "The planned end must be after the planned start."
         if self.change_type == ChangeType.STANDARD:
