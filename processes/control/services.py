@@ -317,6 +317,64 @@ def change_impact(change: Change, limit: int = IMPACT_LIMIT) -> dict:
     }
 
 
+# --- conflicts in the schedule --------------------------------------------------------------------
+# Changes that hold (or may soon hold) a place in the schedule of change.
+SCHEDULED_STATES = (
+    ChangeState.SUBMITTED,
+    ChangeState.ASSESSMENT,
+    ChangeState.AWAITING_APPROVAL,
+    ChangeState.APPROVED,
+    ChangeState.SCHEDULED,
+    ChangeState.IMPLEMENTING,
+)
+
+
+def conflicts(change: Change) -> list[dict]:
+    """Other changes whose planned windows overlap this one's and that touch the same
+    service, the same CI, or a CI directly related to one of its CIs (its parents or
+    children in the CMDB), each with what they share."""
+    from django.db.models import Q
+
+    from sms.cmdb.models import Relationship
+
+    if change.planned_start is None or change.planned_end is None:
+        return []
+    ci_ids = {c.pk for c in change.cis.all()}
+    service_ids = {s.pk for s in change.services.all()}
+    neighbours = set()
+    if ci_ids:
+        for source_id, target_id in Relationship.objects.filter(
+            Q(source_id__in=ci_ids) | Q(target_id__in=ci_ids)
+        ).values_list("source_id", "target_id"):
+            neighbours.update({source_id, target_id})
+    neighbours -= ci_ids
+    if not (ci_ids or service_ids):
+        return []
+    others = (
+        Change.objects.exclude(pk=change.pk)
+        .filter(
+            state__in=SCHEDULED_STATES,
+            planned_start__lt=change.planned_end,
+            planned_end__gt=change.planned_start,
+        )
+        .filter(Q(cis__in=ci_ids | neighbours) | Q(services__in=service_ids))
+        .distinct()
+        .prefetch_related("cis", "services")
+        .order_by("planned_start", "number")
+    )
+    result = []
+    for other in others:
+        shared = []
+        for ci in other.cis.all():
+            if ci.pk in ci_ids:
+                shared.append(f"the same CI {ci.reference}")
+            elif ci.pk in neighbours:
+                shared.append(f"{ci.reference}, related to a CI of this change")
+        shared.extend(f"the service {s.title}" for s in other.services.all() if s.pk in service_ids)
+        result.append({"change": other, "shares": shared})
+    return result
+
+
 # --- blackout windows ---------------------------------------------------------------------------
 def blackouts_for(change: Change, start, end) -> list[BlackoutWindow]:
     """Blackout windows overlapping [start, end] that apply to the change: those for every

@@ -242,6 +242,7 @@ class ChangeDetailView(RecordDetailView):
             cis=list(change.cis.select_related("ci_type").order_by("title")),
             major_reasons=services.major_impact_reasons(change),
             blackouts=services.blackouts_for(change, change.planned_start, change.planned_end),
+            conflicts=services.conflicts(change),
             cis_not_updated=cis_not_updated(change) if change.state == "under_review" else [],
             assessments=[(label, getattr(change, name)) for name, label in ASSESSMENTS],
             risk_answers=[

@@ -632,3 +632,33 @@ def test_risk_questionnaire_gives_the_risk_level(api, personas, tenant_a):
     for bad in ({"nonsense": True}, {"untested": "yes"}, ["untested"]):
         resp = client.post("/api/v1/changes/", {**base, "risk_answers": bad}, format="json")
         assert resp.status_code == 400 and "risk_answers" in resp.json(), bad
+
+
+def test_conflicts_on_the_same_service_ci_or_related_ci(api, personas, tenant_a):
+    from sms.core.workflow import run_transition
+    from tests.factories import RelationshipFactory
+
+    now = timezone.now()
+    window = {"planned_start": now + dt.timedelta(days=1), "planned_end": now + dt.timedelta(days=1, hours=2)}
+    later = {"planned_start": now + dt.timedelta(days=3), "planned_end": now + dt.timedelta(days=3, hours=2)}
+    with context.tenant_context(tenant_a, personas["admin"]):
+        db, app, lonely = ConfigurationItemFactory(), ConfigurationItemFactory(), ConfigurationItemFactory()
+        RelationshipFactory(source=app, kind="depends_on", target=db)
+        shop, mail = ServiceFactory(title="Shop"), ServiceFactory(title="Mail")
+        mine = make_change(personas, cis=[db], services=[shop], **window)
+        same_ci = make_change(personas, cis=[db], services=[], **window)
+        related = make_change(personas, cis=[app], services=[], **window)
+        same_service = make_change(personas, services=[shop], **window)
+        elsewhere = make_change(personas, cis=[lonely], services=[mail], **window)
+        not_overlapping = make_change(personas, cis=[db], services=[], **later)
+        for c in (same_ci, related, same_service, elsewhere, not_overlapping):
+            run_transition(c, "submit", by=personas["agent"])
+        draft = make_change(personas, cis=[db], services=[], **window)  # a draft holds no place
+    body = api("auditor").get(url(mine, "conflicts/")).json()
+    found = {c["reference"]: c["shares"] for c in body["changes"]}
+    assert set(found) == {same_ci.reference, related.reference, same_service.reference}
+    assert found[same_ci.reference] == [f"the same CI {db.reference}"]
+    assert found[related.reference] == [f"{app.reference}, related to a CI of this change"]
+    assert found[same_service.reference] == ["the service Shop"]
+    assert draft.reference not in found and elsewhere.reference not in found
+    assert not_overlapping.reference not in found

@@ -138,6 +138,7 @@ class ChangeViewSet(RecordViewSet):
             "decide": "change.approve",
             "gate": "change.view",
             "impact": "change.view",
+            "conflicts": "change.view",
         }
 
     def scoped_queryset(self):
@@ -173,6 +174,35 @@ class ChangeViewSet(RecordViewSet):
         """What the change may affect, from the CMDB's impact analysis: services (in
         scope, or depending on its CIs), their customers, and the CIs depending on its CIs."""
         return Response(services.change_impact(self.get_object()))
+
+    @extend_schema(responses=dict)
+    @action(detail=True, methods=["get"])
+    def conflicts(self, request, pk=None):
+        """Conflicts in the schedule: other changes overlapping this one's planned window on
+        the same service, the same CI or a directly related CI, and the blackout windows
+        it overlaps."""
+        change = self.get_object()
+        rows = services.conflicts(change)
+        blackouts = services.blackouts_for(change, change.planned_start, change.planned_end)
+        return Response(
+            {
+                "changes": [
+                    {
+                        "id": r["change"].pk,
+                        "reference": r["change"].reference,
+                        "title": r["change"].title,
+                        "state": r["change"].state,
+                        "planned_start": r["change"].planned_start,
+                        "planned_end": r["change"].planned_end,
+                        "shares": r["shares"],
+                    }
+                    for r in rows
+                ],
+                "blackouts": [
+                    {"id": b.pk, "name": b.name, "starts_at": b.starts_at, "ends_at": b.ends_at} for b in blackouts
+                ],
+            }
+        )
 
     @extend_schema(responses=s.GateSerializer)
     @action(detail=False, methods=["get"], url_path=r"(?P<ref>[A-Za-z0-9-]+)/gate")
