@@ -3,7 +3,14 @@ calendars, and the home-page panels."""
 
 import pytest
 
-from processes.resolution.models import Category, Incident, PriorityMatrixCell, ServiceCalendar, ServiceHours
+from processes.resolution.models import (
+    Category,
+    Incident,
+    PriorityMatrixCell,
+    ResolutionSettings,
+    ServiceCalendar,
+    ServiceHours,
+)
 from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,14 +142,21 @@ def test_admin_edits_matrix_targets_settings_and_service_hours(web, personas, te
     )
     assert bad.status_code == 200 and "not a time of day" in bad.content.decode()
     assert client.post(SETUP, {"form": "service_hours", "service": service.pk, "calendar": cal.pk}).status_code == 302
-    assert (
-        client.post(
-            SETUP, {"form": "settings", "reopen_days": 5, "at_risk_percent": 80, "default_calendar": cal.pk}
-        ).status_code
-        == 302
-    )
+    settings_form = {
+        "form": "settings",
+        "reopen_days": 5,
+        "at_risk_percent": 80,
+        "default_calendar": cal.pk,
+        "repeat_count": 4,
+        "repeat_days": 14,
+    }
+    missing = client.post(SETUP, {k: v for k, v in settings_form.items() if k != "repeat_days"})
+    assert missing.status_code == 200 and "This field is required" in missing.content.decode()
+    assert client.post(SETUP, settings_form).status_code == 302
     with in_tenant(tenant_a):
         assert ServiceHours.objects.get(service=service).calendar == cal
+        saved = ResolutionSettings.objects.get()
+        assert (saved.reopen_days, saved.repeat_count, saved.repeat_days) == (5, 4, 14)
     page = client.get(SETUP).content.decode()
     assert "Office hours" in page and service.reference in page and "5 days" in page
     assert web("process_owner").get("/t/acme/resolution/calendars/new/").status_code == 403
