@@ -63,7 +63,7 @@ def make_change(people, *, services=None, cis=None, by=None, **fields):
 def _change(people):
     from processes.control.services import open_approvals
 
-    change = make_change(people)
+    change = make_change(people, owner=people["process_owner"])
     # An approval row as well, so that the list's prefetches are exercised.
     from processes.control.models import ApprovalRule
 
