@@ -22,7 +22,7 @@ class ControlConfig(AppConfig):
         kinds.register(
             code="change",
             model=Change,
-            prefix="RFC",
+            prefix="CHG",
             process="Change management",
             clause="9.2",
             api_path="changes",

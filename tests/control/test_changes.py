@@ -148,7 +148,7 @@ def test_standard_change_needs_an_approved_template_and_skips_approval(api, pers
     resp = client.post("/api/v1/changes/", {**body, "template": template.pk}, format="json")
     assert resp.status_code == 201, resp.content
     data = resp.json()
-    assert data["reference"].startswith("RFC-")
+    assert data["reference"].startswith("CHG-")
     assert data["implementation_plan"] == template.implementation_plan and data["risk_level"] == "low"
     change = Change(pk=data["id"])
     assert take(client, change, "submit").status_code == 200
@@ -450,7 +450,7 @@ def test_deployment_gate(api, personas, tenant_a, rfc):
     with context.tenant_context(tenant_a):
         Change.objects.filter(pk=rfc.pk).update(planned_end=now - dt.timedelta(minutes=1))
     assert "closed at" in client.get(f"/api/v1/changes/{rfc.reference}/gate/").json()["reasons"][0]
-    assert client.get("/api/v1/changes/RFC-99999/gate/").status_code == 404
+    assert client.get("/api/v1/changes/CHG-99999/gate/").status_code == 404
     assert api("outsider").get(f"/api/v1/changes/{rfc.reference}/gate/").status_code == 404
 
 

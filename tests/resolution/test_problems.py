@@ -338,7 +338,7 @@ def test_linked_request_for_change_record_satisfies_the_guard(api, make_problem,
     assert client.post(f"{PROBLEMS}{prb.pk}/transitions/resolve/", {}, format="json").status_code == 400
     with context.tenant_context(tenant_a, personas["agent"]):
         rfc = make_change(personas, title="Replace the disk controller firmware")
-    assert rfc.reference.startswith("RFC-")
+    assert rfc.reference.startswith("CHG-")
     link = {"link_type": "relates_to", "target_kind": "change", "target_reference": rfc.reference}
     assert client.post(f"{PROBLEMS}{prb.pk}/links/", link, format="json").status_code == 201
     resp = client.post(f"{PROBLEMS}{prb.pk}/transitions/resolve/", {}, format="json")

@@ -208,7 +208,7 @@ class ChangeViewSet(RecordViewSet):
     @action(detail=False, methods=["get"], url_path=r"(?P<ref>[A-Za-z0-9-]+)/gate")
     def gate(self, request, ref=None):
         """Deployment gate for pipelines: may a deployment under this change (its
-        reference, e.g. RFC-12, or its id) go ahead now? ``allowed`` is true only when
+        reference, e.g. CHG-12, or its id) go ahead now? ``allowed`` is true only when
         the change is approved, scheduled or being implemented and now is inside its
         planned window; ``reasons`` says what is missing. Hold the deployment until
         ``allowed`` is true."""
