@@ -26,36 +26,21 @@ Prints numbers only; nothing here asserts a time.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
-import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import harness
 
 MAIN_CIS, MAIN_RELS = 100_000, 300_000
 NOISE_CIS, NOISE_RELS = 20_000, 60_000
 MAIN_SLUG, NOISE_SLUG = "bench-cmdb", "bench-cmdb-noise"
 TARGET_IMPACT_MS, TARGET_LIST_MS = 200.0, 50.0
-T0 = time.perf_counter()
-
-
-def say(message: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", flush=True)
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+TABLES = ("cmdb_configurationitem", "cmdb_relationship", "cmdb_service", "cmdb_servicecomponent",
+          "cmdb_servicedependency", "cmdb_citype", "core_referencecounter")
 
 
 # --- the fixture graph -------------------------------------------------------------------------
@@ -237,32 +222,6 @@ def build_graph(n_cis: int, n_rels: int, seed: int) -> Graph:
 
 
 # --- loading as the owner ---------------------------------------------------------------------
-def recreate_database(owner_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(owner_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-        cwd=ROOT,
-        env={**env, "SMS_DB_OWNER": "1"},
-        check=True,
-    )
-
-
 def load_graph(owner_url: str, tenant_id: int, owner_id: int, g: Graph) -> None:
     """COPY the graph into the tenant as the owner (who bypasses RLS).
 
@@ -278,20 +237,7 @@ def load_graph(owner_url: str, tenant_id: int, owner_id: int, g: Graph) -> None:
     with psycopg.connect(owner_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT code, id FROM cmdb_citype WHERE tenant_id = %s", [tenant_id])
         type_ids = dict(cur.fetchall())
-
-        def reserve(kind: str, n: int) -> int:
-            cur.execute(
-                """
-                INSERT INTO core_referencecounter (tenant_id, kind, last_number) VALUES (%s, %s, %s)
-                ON CONFLICT (tenant_id, kind) DO UPDATE
-                   SET last_number = core_referencecounter.last_number + EXCLUDED.last_number
-                RETURNING last_number
-                """,
-                [tenant_id, kind, n],
-            )
-            return cur.fetchone()[0] - n  # numbers first+1 .. first+n are ours
-
-        first = reserve("ci", len(g.cis))
+        first = harness.reserve_numbers(cur, tenant_id, "ci", len(g.cis))
         columns = (
             "tenant_id, created_at, updated_at, number, reference, title, description, state, version, location,"
             " attributes, serial_number, asset_tag, currency, cost_centre, master_copy_location,"
@@ -317,7 +263,7 @@ def load_graph(owner_url: str, tenant_id: int, owner_id: int, g: Graph) -> None:
             for source, kind, target in g.rels:
                 copy.write_row((tenant_id, now, now, kind, "", ids[source], ids[target]))
 
-        first_service = reserve("service", len(g.services))
+        first_service = harness.reserve_numbers(cur, tenant_id, "service", len(g.services))
         with cur.copy(
             "COPY cmdb_service (tenant_id, created_at, updated_at, number, reference, title, description, state,"
             " criticality, hours_of_service, is_customer_facing, owner_id) FROM STDIN"
@@ -343,62 +289,29 @@ def load_graph(owner_url: str, tenant_id: int, owner_id: int, g: Graph) -> None:
         conn.commit()
 
 
-def vacuum_analyze(owner_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        for table in ("cmdb_configurationitem", "cmdb_relationship", "cmdb_service", "cmdb_servicecomponent",
-                      "cmdb_servicedependency", "cmdb_citype", "core_referencecounter"):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-
-
 # --- measuring as the application role -------------------------------------------------------
-def median_ms(fn, runs: int) -> tuple[float, object]:
-    result = fn()  # warm-up (plans, caches)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), result
-
-
 def explain_summary(sql: str) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) of one statement as the app role in the current tenant:
     the top node, its buffers, and planning/execution time."""
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        lines = [row[0] for row in cursor.fetchall()]
+    lines = harness.explain(sql)
     keep = [lines[0].strip()]
     keep += [line.strip() for line in lines if line.strip().startswith("Buffers")][:1]
-    keep += [line.strip() for line in lines if line.startswith(("Planning Time", "Execution Time"))]
-    return keep
+    return keep + harness.timing_lines(lines)
 
 
 def measure(args, rows: list[dict], main_tenant_id: int) -> None:
     from django.contrib.auth import get_user_model
-    from django.core.signals import request_started
-    from django.db import connection, reset_queries, transaction
+    from django.db import transaction
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from rest_framework.test import APIClient
 
     from sms.cmdb import services
     from sms.cmdb.models import CIType, ConfigurationItem
     from sms.tenancy import context
-    from sms.tenancy.models import ApiToken, Membership, Tenant
+    from sms.tenancy.models import Tenant
 
-    # Django clears the query log when a request starts, which would empty the capture
-    # of a test-client request; the bench counts queries per request itself.
-    request_started.disconnect(reset_queries)
     tenant = Tenant.objects.get(pk=main_tenant_id)
     user = get_user_model().objects.get(username=f"{MAIN_SLUG}-admin")
-    with context.tenant_context(tenant, user):
-        _, key = ApiToken.issue(Membership.objects.get(user=user), name="bench")
-    api = APIClient(HTTP_HOST="localhost")
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    api = harness.token_client(tenant, user)
     browser = Client(HTTP_HOST="localhost")
     browser.force_login(user)
 
@@ -407,12 +320,6 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
         # clears the context when it ends, so it is entered for every call).
         with context.tenant_context(tenant, user), transaction.atomic():
             return services.impact(ci, direction, depth, limit)
-
-    def count_queries(fn):
-        reset_queries()  # the log is a bounded deque: start each capture from empty
-        with CaptureQueriesContext(connection) as ctx:
-            fn()
-        return ctx.captured_queries
 
     def get(client, url):
         def call():
@@ -434,7 +341,8 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
     sizes = {label: len(run_impact(ci, "down", services.DEFAULT_IMPACT_DEPTH, None).nodes)
              for label, ci in marks.items() if label != "leaf application"}
     largest = max(sizes, key=sizes.get)
-    say(f"downstream sets at depth {services.DEFAULT_IMPACT_DEPTH}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+    harness.say(f"downstream sets at depth {services.DEFAULT_IMPACT_DEPTH}: "
+                + ", ".join(f"{k} {v}" for k, v in sizes.items()))
     # The default answer (the nearest DEFAULT_IMPACT_LIMIT nodes, flagged as truncated
     # when there are more) and the complete one (limit=None; the API's highest limit).
     default, complete = services.DEFAULT_IMPACT_LIMIT, None
@@ -451,10 +359,11 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
     explains = []
     for label, direction, depth, limit in cases:
         ci = marks[label]
-        captured = count_queries(lambda ci=ci, d=direction, n=depth, m=limit: run_impact(ci, d, n, m))
+        captured = harness.captured_queries(lambda ci=ci, d=direction, n=depth, m=limit: run_impact(ci, d, n, m))
         walk_sql = [q["sql"] for q in captured if "RECURSIVE" in q["sql"]]
         impact_queries = len(captured)
-        fn_ms, result = median_ms(lambda ci=ci, d=direction, n=depth, m=limit: run_impact(ci, d, n, m), args.runs)
+        fn_ms, result = harness.median_ms(lambda ci=ci, d=direction, n=depth, m=limit: run_impact(ci, d, n, m),
+                                          args.runs)
         shown = "all" if limit is None else f"{limit}"
         name = f"impact {direction} d={depth} limit={shown} from {label} ({ci.reference})"
         rows.append({"operation": f"{name}: service", "rows": len(result.nodes), "page": "",
@@ -462,8 +371,8 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
                      "note": "truncated" if result.truncated else "complete"})
         api_limit = services.MAX_IMPACT_LIMIT if limit is None else limit
         url = f"/api/v1/cis/{ci.pk}/impact/?direction={direction}&depth={depth}&limit={api_limit}"
-        api_queries = len(count_queries(get(api, url)))
-        api_ms, response = median_ms(get(api, url), args.runs)
+        api_queries = len(harness.captured_queries(get(api, url)))
+        api_ms, response = harness.median_ms(get(api, url), args.runs)
         rows.append({"operation": f"{name}: GET API", "rows": response.json()["count"], "page": "",
                      "queries": api_queries, "ms": api_ms, "target": TARGET_IMPACT_MS,
                      "kb": len(response.content) // 1024,
@@ -495,12 +404,12 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
     ]
     list_explain = []
     for label, client, url, n_rows, page in cases:
-        captured = count_queries(get(client, url))
-        ms, _ = median_ms(get(client, url), args.runs)
+        captured = harness.captured_queries(get(client, url))
+        ms, _ = harness.median_ms(get(client, url), args.runs)
         rows.append({"operation": label, "rows": n_rows, "page": page, "queries": len(captured),
                      "ms": ms, "target": TARGET_LIST_MS})
         if page == 50 and client is api and "page=" not in url.replace("page_size", ""):
-            slowest = sorted(captured, key=lambda q: -float(q["time"]))[:2]
+            slowest = harness.slowest_queries(captured)
             with as_member():
                 list_explain += [(f"{label}: {q['sql'][:70]}...", explain_summary(q["sql"])) for q in slowest]
 
@@ -511,64 +420,32 @@ def measure(args, rows: list[dict], main_tenant_id: int) -> None:
             print(f"      {line}")
 
 
-def print_table(rows: list[dict]) -> None:
-    print()
-    header = f"{'operation':78} {'rows':>7} {'page':>5} {'queries':>8} {'median ms':>10} {'target':>8}"
-    print(header)
-    print("-" * len(header))
+def table_lines(rows: list[dict]):
     for r in rows:
         met = "yes" if r["ms"] < r["target"] else "NO"
         extra = f"  ({r['kb']} KiB)" if "kb" in r else ""
         extra += f"  {r['note']}" if "note" in r else ""
-        print(f"{r['operation'][:78]:78} {r['rows']:7} {r['page']!s:>5} {r['queries']:8} {r['ms']:10.1f} "
-              f"{'<' + format(r['target'], '.0f'):>5} {met:>3}{extra}")
+        yield (f"{r['operation'][:78]:78} {r['rows']:7} {r['page']!s:>5} {r['queries']:8} {r['ms']:10.1f} "
+               f"{'<' + format(r['target'], '.0f'):>5} {met:>3}{extra}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reuse", action="store_true", help="keep an existing bench database as it is")
-    parser.add_argument("--keep", action="store_true", help="do not drop the bench database at the end")
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of 100,000 CIs / 300,000 relationships")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per median")
-    parser.add_argument("--build-only", action="store_true", help="build the bench database and stop (keeps it)")
+    parser = harness.arguments(__doc__, scale_help="fraction of 100,000 CIs / 300,000 relationships", runs=5)
     args = parser.parse_args()
-
-    owner_url = os.environ.get("DATABASE_OWNER_URL", "")
-    app_url = os.environ.get("DATABASE_URL", "")
-    if not owner_url or not app_url:
-        sys.exit("Set DATABASE_OWNER_URL (a role that may create databases) and DATABASE_URL (the app role).")
-    name = os.environ.get("SMS_BENCH_DB", "sms_bench")
-    owner_url, app_url = with_database(owner_url, name), with_database(app_url, name)
-    os.environ.update(DATABASE_OWNER_URL=owner_url, DATABASE_URL=app_url)
-    os.environ.pop("SMS_DB_OWNER", None)
-    os.environ.setdefault("SMS_DEV", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sms.settings")
-
+    name, owner_url, app_url = harness.bench_database("sms_bench")
     n_cis, n_rels = round(MAIN_CIS * args.scale), round(MAIN_RELS * args.scale)
     n_noise, n_noise_rels = round(NOISE_CIS * args.scale), round(NOISE_RELS * args.scale)
-    timings: dict[str, float] = {}
-
-    def phase(label: str, start: float) -> None:
-        timings[label] = time.perf_counter() - start
-        say(f"{label}: {timings[label]:.1f} s")
+    phases = harness.Phases()
 
     built = False
     if args.reuse:
-        import psycopg
-
-        try:
-            with psycopg.connect(owner_url) as conn:
-                built = conn.execute(
-                    "SELECT count(*) FROM cmdb_configurationitem c JOIN tenancy_tenant t ON t.id = c.tenant_id"
-                    " WHERE t.slug = %s", [MAIN_SLUG]).fetchone()[0] == n_cis
-        except psycopg.Error:
-            built = False
-        say("reusing the bench database" if built else "no usable bench database: building one")
+        built = harness.built_rows(owner_url, "cmdb_configurationitem", MAIN_SLUG) == n_cis
+        harness.say("reusing the bench database" if built else "no usable bench database: building one")
     if not built:
         start = time.perf_counter()
-        recreate_database(owner_url, name)
-        migrate(dict(os.environ))
-        phase("create and migrate database", start)
+        harness.recreate_database(owner_url, name)
+        harness.migrate(dict(os.environ))
+        phases.done("create and migrate database", start)
 
     import django
 
@@ -583,7 +460,7 @@ def main() -> None:
     start = time.perf_counter()
     main_graph = build_graph(n_cis, n_rels, seed=9001)
     noise_graph = build_graph(n_noise, n_noise_rels, seed=4242)
-    phase("generate graphs", start)
+    phases.done("generate graphs", start)
     if not built:
         start = time.perf_counter()
         for slug, graph in ((MAIN_SLUG, main_graph), (NOISE_SLUG, noise_graph)):
@@ -592,29 +469,23 @@ def main() -> None:
             add_member(tenant, user, ["admin"])
             ensure_default_ci_types(tenant)
             load_graph(owner_url, tenant.pk, user.pk, graph)
-        vacuum_analyze(owner_url)
-        phase("load (COPY) and VACUUM ANALYZE", start)
+        harness.vacuum_analyze(owner_url, TABLES)
+        phases.done("load (COPY) and VACUUM ANALYZE", start)
     if args.build_only:
-        say(f"built {name}; measure with --reuse")
+        harness.say(f"built {name}; measure with --reuse")
         return
     marks = {label: main_graph.cis[i][1] for label, i in main_graph.marks.items()}
     args.marks = marks
 
-    say(f"measuring as {os.environ['DATABASE_URL'].split('@')[0].split('//')[1].split(':')[0]} "
-        f"(medians of {args.runs} runs)")
+    harness.say(f"measuring as {harness.app_role(app_url)} (medians of {args.runs} runs)")
     start = time.perf_counter()
     rows: list[dict] = []
     measure(args, rows, Tenant.objects.get(slug=MAIN_SLUG).pk)
-    phase("measure", start)
-    print_table(rows)
-
-    from django.db import connections
-
-    connections.close_all()
-    if not (args.keep or args.reuse):
-        drop_database(with_database(os.environ["DATABASE_OWNER_URL"], name), name)
-    print(f"\nBench run time: {time.perf_counter() - T0:.1f} s (" +
-          ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ")")
+    phases.done("measure", start)
+    harness.print_table(f"{'operation':78} {'rows':>7} {'page':>5} {'queries':>8} {'median ms':>10} {'target':>8}",
+                table_lines(rows))
+    harness.finish(args, owner_url, name)
+    phases.print_run_time()
 
 
 if __name__ == "__main__":

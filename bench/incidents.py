@@ -27,27 +27,22 @@ Prints numbers only; nothing here asserts a time.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import types
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import harness
 
 MAIN_INCIDENTS, NOISE_INCIDENTS = 1_000_000, 200_000
 MAIN_SLUG, NOISE_SLUG = "bench-inc", "bench-inc-noise"
 N_SERVICES, N_GROUPS = 60, 12
 TARGET_LIST_MS, TARGET_RATIO = 50.0, 0.5
 BARE_TABLE = "bench_bare_note"
-T0 = time.perf_counter()
+TABLES = ("resolution_incident", "core_referencecounter", "cmdb_service", "parties_party")
 
 # Share of incidents per state (a desk with three years of history: most are closed).
 STATES = (
@@ -61,45 +56,7 @@ STATES = (
 )
 
 
-def say(message: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", flush=True)
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def app_role(url: str) -> str:
-    return urlsplit(url).username or ""
-
-
 # --- database set-up as the owner -----------------------------------------------------------
-def recreate_database(owner_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(owner_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-        cwd=ROOT,
-        env={**env, "SMS_DB_OWNER": "1"},
-        check=True,
-    )
-
-
 def create_bare_table(owner_url: str, app_user: str) -> None:
     """The bare endpoint's table: no tenant, no history, no RLS; bench only."""
     import psycopg
@@ -186,34 +143,8 @@ def load_incidents(owner_url: str, setup: dict, n: int, seed: int) -> None:
     resolution_minutes = {1: 240, 2: 480, 3: 1440, 4: 2400, 5: 4800}
     matrix = {(1, 1): 1, (1, 2): 2, (1, 3): 3, (2, 1): 2, (2, 2): 3, (2, 3): 4, (3, 1): 3, (3, 2): 4, (3, 3): 5}
     with psycopg.connect(owner_url) as conn, conn.cursor() as cur:
-        cur.execute(
-            """
-            INSERT INTO core_referencecounter (tenant_id, kind, last_number) VALUES (%s, 'incident', %s)
-            ON CONFLICT (tenant_id, kind) DO UPDATE
-               SET last_number = core_referencecounter.last_number + EXCLUDED.last_number
-            RETURNING last_number
-            """,
-            [tenant_id, n],
-        )
-        first = cur.fetchone()[0] - n
-        cur.execute(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-            " WHERE table_name = 'resolution_incident' AND column_name <> 'id' ORDER BY ordinal_position"
-        )
-        columns = cur.fetchall()
-        empty = {
-            "boolean": False,
-            "integer": 0,
-            "smallint": 0,
-            "bigint": 0,
-            "jsonb": "{}",
-            "text": "",
-            "character varying": "",
-            "timestamp with time zone": now,
-            "date": now.date(),
-        }
-        names = [c for c, _, _ in columns]
-        fallback = {c: (None if nullable == "YES" else empty.get(kind, "")) for c, kind, nullable in columns}
+        first = harness.reserve_numbers(cur, tenant_id, "incident", n)
+        names, fallback = harness.copy_columns(cur, "resolution_incident", now)
         with cur.copy(f"COPY resolution_incident ({', '.join(names)}) FROM STDIN") as copy:
             for i in range(n):
                 number = first + i + 1
@@ -258,14 +189,6 @@ def load_incidents(owner_url: str, setup: dict, n: int, seed: int) -> None:
         conn.commit()
 
 
-def vacuum_analyze(owner_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        for table in ("resolution_incident", "core_referencecounter", "cmdb_service", "parties_party"):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-
-
 # --- the bare endpoint (bench only) -----------------------------------------------------------
 def bare_urlconf():
     """A URLconf with the product's URLs plus ``/bench/bare-notes/``: a DRF create view of a
@@ -305,42 +228,18 @@ def bare_urlconf():
 
 
 # --- measuring as the application role ---------------------------------------------------------
-def median_ms(fn, runs: int) -> tuple[float, object]:
-    result = fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), result
-
-
 def measure(args, setup: dict) -> list[dict]:
-    from django.core.signals import request_started
-    from django.db import connection, reset_queries
     from django.db.models import Count
     from django.test import override_settings
-    from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     from processes.resolution.models import Incident
     from sms.tenancy import context
-    from sms.tenancy.models import ApiToken, Membership
 
-    request_started.disconnect(reset_queries)
     tenant, user = setup["tenant"], setup["user"]
-    with context.tenant_context(tenant, user):
-        _, key = ApiToken.issue(Membership.objects.get(user=user), name="bench")
-    api = APIClient(HTTP_HOST="localhost")
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    api = harness.token_client(tenant, user)
     bare = APIClient(HTTP_HOST="localhost")
     rows: list[dict] = []
-
-    def count_queries(fn) -> int:
-        reset_queries()
-        with CaptureQueriesContext(connection) as ctx:
-            fn()
-        return len(ctx.captured_queries)
 
     # --- creation throughput -------------------------------------------------------------
     rng = random.Random(7)
@@ -382,7 +281,7 @@ def measure(args, setup: dict) -> list[dict]:
         for _ in range(3):
             bare_rates.append(throughput(post_bare, per_round))
             full_rates.append(throughput(post_incident, per_round))
-        full_queries = count_queries(lambda: post_incident(20_000_000))
+        full_queries = len(harness.captured_queries(lambda: post_incident(20_000_000)))
         if args.profile:
             import cProfile
             import pstats
@@ -392,12 +291,9 @@ def measure(args, setup: dict) -> list[dict]:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(
                 r"processes|sms/|rest_framework/(serializers|fields|relations)", 45
             )
-            reset_queries()
-            with CaptureQueriesContext(connection) as ctx:
-                post_incident(22_000_000)
-            for q in ctx.captured_queries:
+            for q in harness.captured_queries(lambda: post_incident(22_000_000)):
                 print(f"    {q['time']}  {q['sql'][:150]}")
-        bare_queries = count_queries(lambda: post_bare(20_000_000))
+        bare_queries = len(harness.captured_queries(lambda: post_bare(20_000_000)))
         # Idempotent creation (a monitoring tool sending a key): first POST and a retry.
         keyed = incident_body(30_000_000)
 
@@ -407,7 +303,7 @@ def measure(args, setup: dict) -> list[dict]:
             assert response.status_code == 201, response.content[:300]
 
         keyed_rate = throughput(post_keyed, per_round)
-        replay_ms, _ = median_ms(lambda: post_keyed(0), args.runs)
+        replay_ms, _ = harness.median_ms(lambda: post_keyed(0), args.runs)
     full_rate, bare_rate = statistics.median(full_rates), statistics.median(bare_rates)
     rows.append(
         {
@@ -464,7 +360,9 @@ def measure(args, setup: dict) -> list[dict]:
         )
         closed_n = Incident.objects.filter(state="closed", service_id=busiest["service_id"]).count()
         total = Incident.objects.count()
-    say(f"{total} incidents in the main tenant; busiest service has {busiest['n']} in progress, {closed_n} closed")
+    harness.say(
+        f"{total} incidents in the main tenant; busiest service has {busiest['n']} in progress, {closed_n} closed"
+    )
     slowest: list = []
     for state, n_rows in (("in_progress", busiest["n"]), ("closed", closed_n)):
         for page in (10, 50, 100):
@@ -478,10 +376,7 @@ def measure(args, setup: dict) -> list[dict]:
                 assert response.status_code == 200, (response.status_code, response.content[:300])
                 return response
 
-            reset_queries()
-            with CaptureQueriesContext(connection) as ctx:
-                get()
-            captured = list(ctx.captured_queries)
+            captured = harness.captured_queries(get)
             queries = len(captured)
             if args.profile and page == 50:
                 import cProfile
@@ -490,7 +385,7 @@ def measure(args, setup: dict) -> list[dict]:
                 profiler = cProfile.Profile()
                 profiler.runcall(get)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-            ms, response = median_ms(get, args.runs)
+            ms, response = harness.median_ms(get, args.runs)
             assert len(response.json()["results"]) == min(page, n_rows)
             rows.append(
                 {
@@ -505,88 +400,49 @@ def measure(args, setup: dict) -> list[dict]:
                 }
             )
             if page == 50:
-                slowest += sorted(captured, key=lambda q: -float(q["time"]))[:2]
+                slowest += harness.slowest_queries(captured)
     args.explain = slowest
     return rows
 
 
-def explain(sql: str, tenant, user) -> list[str]:
-    from django.db import connection, transaction
-
+def explain_plan(sql: str, tenant, user) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement in the tenant: the first six plan lines
+    and planning/execution time."""
     from sms.tenancy import context
 
-    with context.tenant_context(tenant, user), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        lines = [row[0] for row in cursor.fetchall()]
-    keep = [line.strip() for line in lines[:6]]
-    keep += [line.strip() for line in lines if line.startswith(("Planning Time", "Execution Time"))]
-    return keep
+    with context.tenant_context(tenant, user):
+        lines = harness.explain(sql)
+    return [line.strip() for line in lines[:6]] + harness.timing_lines(lines)
 
 
-def print_table(rows: list[dict]) -> None:
-    print()
-    header = f"{'operation':70} {'rows':>7} {'page':>5} {'queries':>8} {'value':>10} {'unit':>6} {'target':>9} met"
-    print(header)
-    print("-" * len(header))
+def table_lines(rows: list[dict]):
     for r in rows:
         met = "" if "met" not in r else ("yes" if r["met"] else "NO")
-        print(
+        yield (
             f"{r['operation'][:70]:70} {r.get('rows', ''):>7} {r['page']!s:>5} {r['queries']!s:>8} "
             f"{r['value']:10.1f} {r['unit']:>6} {r['target']:>9} {met}"
         )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reuse", action="store_true", help="keep an existing bench database as it is")
-    parser.add_argument("--keep", action="store_true", help="do not drop the bench database at the end")
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of 1,000,000 / 200,000 incidents")
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per median")
+    parser = harness.arguments(__doc__, scale_help="fraction of 1,000,000 / 200,000 incidents", runs=7)
     parser.add_argument("--creates", type=int, default=300, help="POSTs per creation measurement")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one list request")
-    parser.add_argument("--build-only", action="store_true", help="build the bench database and stop (keeps it)")
     args = parser.parse_args()
-
-    owner_url = os.environ.get("DATABASE_OWNER_URL", "")
-    app_url = os.environ.get("DATABASE_URL", "")
-    if not owner_url or not app_url:
-        sys.exit("Set DATABASE_OWNER_URL (a role that may create databases) and DATABASE_URL (the app role).")
-    name = os.environ.get("SMS_BENCH_DB", "sms_bench_incidents")
-    owner_url, app_url = with_database(owner_url, name), with_database(app_url, name)
-    os.environ.update(DATABASE_OWNER_URL=owner_url, DATABASE_URL=app_url)
-    os.environ.pop("SMS_DB_OWNER", None)
-    os.environ.setdefault("SMS_DEV", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sms.settings")
+    name, owner_url, app_url = harness.bench_database("sms_bench_incidents")
     n_main, n_noise = round(MAIN_INCIDENTS * args.scale), round(NOISE_INCIDENTS * args.scale)
-    timings: dict[str, float] = {}
-
-    def phase(label: str, start: float) -> None:
-        timings[label] = time.perf_counter() - start
-        say(f"{label}: {timings[label]:.1f} s")
+    phases = harness.Phases()
 
     built = False
     if args.reuse:
-        import psycopg
-
-        try:
-            with psycopg.connect(owner_url) as conn:
-                built = (
-                    conn.execute(
-                        "SELECT count(*) FROM resolution_incident i JOIN tenancy_tenant t ON t.id = i.tenant_id"
-                        " WHERE t.slug = %s",
-                        [MAIN_SLUG],
-                    ).fetchone()[0]
-                    >= n_main
-                )
-        except psycopg.Error:
-            built = False
-        say("reusing the bench database" if built else "no usable bench database: building one")
+        built = (harness.built_rows(owner_url, "resolution_incident", MAIN_SLUG) or 0) >= n_main
+        harness.say("reusing the bench database" if built else "no usable bench database: building one")
     if not built:
         start = time.perf_counter()
-        recreate_database(owner_url, name)
-        migrate(dict(os.environ))
-        create_bare_table(owner_url, app_role(app_url))
-        phase("create and migrate database", start)
+        harness.recreate_database(owner_url, name)
+        harness.migrate(dict(os.environ))
+        create_bare_table(owner_url, harness.app_role(app_url))
+        phases.done("create and migrate database", start)
 
     # Set-up through the application runs as the owner (it creates tenants and members);
     # measuring switches to the application role afterwards.
@@ -597,34 +453,25 @@ def main() -> None:
     from django.db import connections
 
     app_settings = dict(connections["default"].settings_dict)
-    owner_parts = urlsplit(owner_url)
-
-    def use(role_url) -> None:
-        parts = urlsplit(role_url)
-        for conn in connections.all():
-            conn.close()
-            conn.settings_dict["USER"] = parts.username
-            conn.settings_dict["PASSWORD"] = parts.password or ""
-
     from django.contrib.auth import get_user_model
 
     from sms.tenancy.models import Tenant
 
     if not built:
-        use(urlunsplit(owner_parts))
+        harness.use_role(owner_url)
         start = time.perf_counter()
         setups = {MAIN_SLUG: set_up_tenant(MAIN_SLUG), NOISE_SLUG: set_up_tenant(NOISE_SLUG)}
-        phase("tenants, services, calendars, groups, categories", start)
+        phases.done("tenants, services, calendars, groups, categories", start)
         start = time.perf_counter()
         load_incidents(owner_url, setups[MAIN_SLUG], n_main, seed=2026)
         load_incidents(owner_url, setups[NOISE_SLUG], n_noise, seed=4242)
-        phase(f"COPY {n_main} + {n_noise} incidents", start)
+        phases.done(f"COPY {n_main} + {n_noise} incidents", start)
         start = time.perf_counter()
-        vacuum_analyze(owner_url)
-        phase("VACUUM ANALYZE", start)
-        use(app_url)
+        harness.vacuum_analyze(owner_url, TABLES)
+        phases.done("VACUUM ANALYZE", start)
+        harness.use_role(app_url)
     if args.build_only:
-        say(f"built {name}; measure with --reuse")
+        harness.say(f"built {name}; measure with --reuse")
         return
     assert connections["default"].settings_dict["USER"] == app_settings["USER"]
     tenant = Tenant.objects.get(slug=MAIN_SLUG)
@@ -644,31 +491,28 @@ def main() -> None:
             "caller": Contact.objects.get(name="Bench caller").pk,
         }
         before = Incident.objects.count()
-    say(
+    harness.say(
         f"measuring as {settings.DATABASES['default']['USER']} (medians of {args.runs} runs, "
         f"{args.creates} POSTs per creation measurement)"
     )
     start = time.perf_counter()
     rows = measure(args, setup)
-    phase("measure", start)
-    print_table(rows)
+    phases.done("measure", start)
+    harness.print_table(
+        f"{'operation':70} {'rows':>7} {'page':>5} {'queries':>8} {'value':>10} {'unit':>6} {'target':>9} met",
+        table_lines(rows),
+    )
     print(f"\nCreation: full stack / bare endpoint = {args.ratio:.2f} (target >= {TARGET_RATIO})")
     print("\nEXPLAIN (ANALYZE, BUFFERS) of the slowest list queries (page of 50), as the app role under RLS:")
     for q in args.explain:
         print(f"  {q['sql'][:110]}...")
-        for line in explain(q["sql"], tenant, user):
+        for line in explain_plan(q["sql"], tenant, user):
             print(f"      {line}")
     with context.tenant_context(tenant, user):
-        say(f"{Incident.objects.count() - before} incidents created during the run")
+        harness.say(f"{Incident.objects.count() - before} incidents created during the run")
 
-    connections.close_all()
-    if not (args.keep or args.reuse):
-        drop_database(with_database(os.environ["DATABASE_OWNER_URL"], name), name)
-    print(
-        f"\nBench run time: {time.perf_counter() - T0:.1f} s ("
-        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
-        + ")"
-    )
+    harness.finish(args, owner_url, name)
+    phases.print_run_time()
 
 
 if __name__ == "__main__":

@@ -19,25 +19,17 @@ Options: ``--scale 0.1``, ``--reuse``, ``--keep``, ``--runs N``. Prints numbers 
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import harness
 
 MAIN_INCIDENTS, MAIN_KES = 300_000, 20_000
 NOISE_SHARE = 0.2
 MAIN_SLUG, NOISE_SLUG = "bench-prb", "bench-prb-noise"
 N_SERVICES, N_CIS, N_CATEGORIES = 40, 400, 30
-T0 = time.perf_counter()
 WORDS = (
     "disk full queue stalls timeout certificate expired password locked printer jam vpn drops mail delayed "
     "database deadlock memory leak backup failed login slow network latency firmware crash driver update "
@@ -49,40 +41,6 @@ WORDS = (
 # Real texts mix a few common words with many rarer ones; so does the fixture.
 SYLLABLES = "ka lo mi ne ru sa ti vo de fa gi ho ju ke lu ma no pe qu ri so tu va we xi ya zo be co du".split()
 RARE = [a + b + c for a in SYLLABLES for b in SYLLABLES for c in ("r", "n", "l")]
-
-
-def say(message: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", flush=True)
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def recreate_database(owner_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(owner_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-        cwd=ROOT,
-        env={**env, "SMS_DB_OWNER": "1"},
-        check=True,
-    )
 
 
 def set_up_tenant(slug: str) -> dict:
@@ -111,38 +69,6 @@ def set_up_tenant(slug: str) -> dict:
     return {"tenant": tenant, "user": user, "services": service_ids, "cis": ci_ids, "categories": category_ids}
 
 
-def _columns(cur, table: str, now):
-    cur.execute(
-        "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-        " WHERE table_name = %s AND column_name <> 'id' AND is_generated = 'NEVER' ORDER BY ordinal_position",
-        [table],
-    )
-    columns = cur.fetchall()
-    empty = {
-        "boolean": False,
-        "integer": 0,
-        "smallint": 0,
-        "bigint": 0,
-        "jsonb": "{}",
-        "text": "",
-        "character varying": "",
-        "timestamp with time zone": now,
-        "date": now.date(),
-    }
-    names = [c for c, _, _ in columns]
-    return names, {c: (None if nullable == "YES" else empty.get(kind, "")) for c, kind, nullable in columns}
-
-
-def _reserve(cur, tenant_id: int, kind: str, n: int) -> int:
-    cur.execute(
-        "INSERT INTO core_referencecounter (tenant_id, kind, last_number) VALUES (%s, %s, %s)"
-        " ON CONFLICT (tenant_id, kind) DO UPDATE SET last_number = core_referencecounter.last_number"
-        " + EXCLUDED.last_number RETURNING last_number",
-        [tenant_id, kind, n],
-    )
-    return cur.fetchone()[0] - n
-
-
 def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -> None:
     """COPY incidents (each on one CI, 3% information security) and known errors with
     generated text, as the owner. Bench fixture data only: no history rows."""
@@ -154,8 +80,8 @@ def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -
     # A few hot CIs so that the trend check has clusters to find.
     hot = setup["cis"][:10]
     with psycopg.connect(owner_url) as conn, conn.cursor() as cur:
-        first = _reserve(cur, tenant_id, "incident", n_incidents)
-        names, fallback = _columns(cur, "resolution_incident", now)
+        first = harness.reserve_numbers(cur, tenant_id, "incident", n_incidents)
+        names, fallback = harness.copy_columns(cur, "resolution_incident", now)
         with cur.copy(f"COPY resolution_incident ({', '.join(names)}) FROM STDIN") as copy:
             # Logged in time order, as a live desk does: numbers and dates rise together.
             moments = sorted(rng.randrange(10, 3 * 365 * 24 * 60) for _ in range(n_incidents))
@@ -198,8 +124,8 @@ def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -
             " FROM resolution_incident i WHERE i.tenant_id = %s",
             [hot, len(hot), cis, len(cis), tenant_id],
         )
-        first = _reserve(cur, tenant_id, "knownerror", n_kes)
-        names, fallback = _columns(cur, "resolution_knownerror", now)
+        first = harness.reserve_numbers(cur, tenant_id, "knownerror", n_kes)
+        names, fallback = harness.copy_columns(cur, "resolution_knownerror", now)
         with cur.copy(f"COPY resolution_knownerror ({', '.join(names)}) FROM STDIN") as copy:
             for i in range(n_kes):
                 number = first + i + 1
@@ -238,37 +164,21 @@ def load(owner_url: str, setup: dict, n_incidents: int, n_kes: int, seed: int) -
         conn.commit()
 
 
-def vacuum_analyze(owner_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        for table in (
-            "resolution_incident",
-            "resolution_incident_affected_cis",
-            "resolution_knownerror",
-            "resolution_knownerror_services",
-            "resolution_knownerror_affected_cis",
-            "resolution_problem",
-            "cmdb_configurationitem",
-            "cmdb_service",
-            "resolution_category",
-        ):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-
-
-def median_ms(fn, runs: int) -> tuple[float, object]:
-    result = fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), result
+TABLES = (
+    "resolution_incident",
+    "resolution_incident_affected_cis",
+    "resolution_knownerror",
+    "resolution_knownerror_services",
+    "resolution_knownerror_affected_cis",
+    "resolution_problem",
+    "cmdb_configurationitem",
+    "cmdb_service",
+    "resolution_category",
+)
 
 
 def measure(args, tenant, user, setup: dict) -> list[tuple[str, float, str]]:
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
+    from django.db import transaction
 
     from processes.resolution import services_problems as sp
     from processes.resolution import trends
@@ -285,18 +195,17 @@ def measure(args, tenant, user, setup: dict) -> list[tuple[str, float, str]]:
             def run(w=w):
                 return trends.incident_trends(w), trends.security_trends(w)
 
-            with CaptureQueriesContext(connection) as ctx:
-                run()
-            ms, (inc, sec) = median_ms(run, args.runs)
+            queries = len(harness.captured_queries(run))
+            ms, (inc, sec) = harness.median_ms(run, args.runs)
             rows.append(
                 (
                     f"trend aggregates, {days} days ({inc['totals']['total']} incidents, "
                     f"{sec['totals']['total']} security)",
                     ms,
-                    f"{len(ctx.captured_queries)} queries",
+                    f"{queries} queries",
                 )
             )
-        ms, clusters = median_ms(lambda: trends.repeating_clusters(count=3, days=14), args.runs)
+        ms, clusters = harness.median_ms(lambda: trends.repeating_clusters(count=3, days=14), args.runs)
         rows.append((f"repeating-incident query (N=3, D=14): {len(clusters)} clusters", ms, ""))
         start = time.perf_counter()
         with transaction.atomic():
@@ -318,12 +227,12 @@ def measure(args, tenant, user, setup: dict) -> list[tuple[str, float, str]]:
             transaction.set_rollback(True)
 
         for q in ("disk full", '"queue stalls" -printer', "certificate"):
-            ms, found = median_ms(lambda q=q: list(sp.search_known_errors(q, state="open")[:25]), args.runs)
+            ms, found = harness.median_ms(lambda q=q: list(sp.search_known_errors(q, state="open")[:25]), args.runs)
             total = sp.search_known_errors(q, state="open").count()
             rows.append((f"known error search {q!r}: page of {len(found)} of {total}", ms, ""))
         service = Service.objects.get(pk=setup["services"][0])
         category = Category.objects.get(pk=setup["categories"][0])
-        ms, matches = median_ms(
+        ms, matches = harness.median_ms(
             lambda: sp.match_known_errors(
                 title="Mail delayed, queue stalls after certificate expired",
                 description="Users see timeouts.",
@@ -334,82 +243,49 @@ def measure(args, tenant, user, setup: dict) -> list[tuple[str, float, str]]:
             args.runs,
         )
         rows.append((f"known error matching while logging: {len(matches)} offered", ms, ""))
-        with transaction.atomic(), connection.cursor() as cur:
-            qs = sp.search_known_errors("disk full", state="open")[:25]
-            sql, params = qs.query.sql_with_params()
-            cur.execute("EXPLAIN (ANALYZE) " + sql, params)
-            plan = [r[0] for r in cur.fetchall()]
+        qs = sp.search_known_errors("disk full", state="open")[:25]
+        plan = harness.explain(*qs.query.sql_with_params(), options="ANALYZE")
         args.plan = [line for line in plan if "Index" in line or "Execution Time" in line][:6]
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of 300,000 incidents / 20,000 known errors")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    owner_url, app_url = os.environ.get("DATABASE_OWNER_URL", ""), os.environ.get("DATABASE_URL", "")
-    if not owner_url or not app_url:
-        sys.exit("Set DATABASE_OWNER_URL (a role that may create databases) and DATABASE_URL (the app role).")
-    name = os.environ.get("SMS_BENCH_DB", "sms_bench_problems")
-    owner_url, app_url = with_database(owner_url, name), with_database(app_url, name)
-    os.environ.update(DATABASE_OWNER_URL=owner_url, DATABASE_URL=app_url)
-    os.environ.pop("SMS_DB_OWNER", None)
-    os.environ.setdefault("SMS_DEV", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sms.settings")
+    args = harness.arguments(
+        __doc__,
+        scale_help="fraction of 300,000 incidents / 20,000 known errors",
+        runs=5,
+        build_only=False,
+        helps=False,
+    ).parse_args()
+    name, owner_url, app_url = harness.bench_database("sms_bench_problems")
     n_inc, n_kes = round(MAIN_INCIDENTS * args.scale), round(MAIN_KES * args.scale)
 
-    built = False
-    if args.reuse:
-        import psycopg
-
-        try:
-            with psycopg.connect(owner_url) as conn:
-                built = (
-                    conn.execute(
-                        "SELECT count(*) FROM resolution_incident i JOIN tenancy_tenant t ON t.id = i.tenant_id"
-                        " WHERE t.slug = %s",
-                        [MAIN_SLUG],
-                    ).fetchone()[0]
-                    >= n_inc
-                )
-        except psycopg.Error:
-            built = False
+    built = args.reuse and (harness.built_rows(owner_url, "resolution_incident", MAIN_SLUG) or 0) >= n_inc
     if not built:
         start = time.perf_counter()
-        recreate_database(owner_url, name)
-        migrate(dict(os.environ))
-        say(f"database created and migrated in {time.perf_counter() - start:.1f} s")
+        harness.recreate_database(owner_url, name)
+        harness.migrate(dict(os.environ))
+        harness.say(f"database created and migrated in {time.perf_counter() - start:.1f} s")
 
     import django
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.db import connections
-
-    def use(role_url) -> None:
-        parts = urlsplit(role_url)
-        for conn in connections.all():
-            conn.close()
-            conn.settings_dict["USER"] = parts.username
-            conn.settings_dict["PASSWORD"] = parts.password or ""
 
     from sms.tenancy.models import Tenant
 
     if not built:
-        use(owner_url)
+        harness.use_role(owner_url)
         start = time.perf_counter()
         setups = {MAIN_SLUG: set_up_tenant(MAIN_SLUG), NOISE_SLUG: set_up_tenant(NOISE_SLUG)}
         load(owner_url, setups[MAIN_SLUG], n_inc, n_kes, seed=2026)
         load(owner_url, setups[NOISE_SLUG], round(n_inc * NOISE_SHARE), round(n_kes * NOISE_SHARE), seed=7)
-        vacuum_analyze(owner_url)
-        say(
+        harness.vacuum_analyze(owner_url, TABLES)
+        harness.say(
             f"loaded {n_inc} incidents and {n_kes} known errors (+{NOISE_SHARE:.0%} noise) in "
             f"{time.perf_counter() - start:.1f} s"
         )
-    use(app_url)
+    harness.use_role(app_url)
     tenant = Tenant.objects.get(slug=MAIN_SLUG)
     user = get_user_model().objects.get(username=f"{MAIN_SLUG}-admin")
     from processes.resolution.models import Category
@@ -431,10 +307,8 @@ def main() -> None:
     print("\nknown error search plan:")
     for line in args.plan:
         print("  " + line.strip())
-    if not args.keep and not args.reuse:
-        connections.close_all()
-        drop_database(owner_url, name)
-        say(f"dropped {name}")
+    if harness.finish(args, owner_url, name):
+        harness.say(f"dropped {name}")
 
 
 if __name__ == "__main__":

@@ -489,7 +489,7 @@ def cmd_psql(argv: list[str]) -> int:
 
 def cmd_bench(argv: list[str]) -> int:
     """``./dev bench NAME [ARGS]``: run bench/NAME.py (api_lists, cmdb) on the database."""
-    names = sorted(p.stem for p in (ROOT / "bench").glob("*.py"))
+    names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "harness")  # harness: shared code
     if not argv or argv[0] not in names:
         raise LauncherError(f"name a benchmark: {', '.join(names)}")
     server = ensure_database()
