@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from processes.control.demo import seed_demo
 from processes.control.models import ApprovalRule, Change, ChangeApproval, StandardChangeTemplate
@@ -69,6 +72,31 @@ def test_pages_render(demo, web, personas):
     assert waiting.reference.encode() in inbox.content
     assert web("auditor").get(f"/t/{slug}/changes/new/").status_code == 403
     assert web("outsider").get(f"/t/{slug}/changes/").status_code == 404
+
+
+def test_pages_offer_only_what_the_role_may_do(demo, web):
+    """Links to forms a role would get a 403 from are not shown to it: starting a change
+    from a template (change.create) and updating a CI the change still has to update."""
+    slug = demo.slug
+    policy = f"/t/{slug}/change-policy/"
+    assert b"New change from it" in web("process_owner").get(policy).content
+    for role in ("change_approver", "auditor", "top_management"):
+        assert b"New change from it" not in web(role).get(policy).content, role
+    # A change under review that still has a CI to update in the CMDB.
+    with context.tenant_context(demo):
+        change = Change.objects.filter(state="under_review").first()
+        ci = ConfigurationItemFactory()
+        Change.objects.filter(pk=change.pk).update(
+            outcome="successful", implementation_started_at=timezone.now() + dt.timedelta(minutes=5)
+        )
+        change.cis.add(ci)
+    page = f"/t/{slug}/changes/{change.pk}/"
+    edit = f'href="/t/{slug}/cis/{ci.pk}/edit/"'.encode()
+    assert b"CMDB not yet updated" in web("admin").get(page).content
+    assert edit in web("admin").get(page).content
+    agent_page = web("agent").get(page).content
+    assert b"CMDB not yet updated" in agent_page and edit not in agent_page
+    assert f'href="/t/{slug}/cis/{ci.pk}/"'.encode() in agent_page
 
 
 def test_list_queries_do_not_grow(demo, web, django_assert_max_num_queries):
