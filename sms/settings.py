@@ -140,6 +140,9 @@ SMS_APP_DB_ROLE = dj_database_url.parse(_app_url).get("USER") or "sms_app"
 SMS_APP_DB_PASSWORD = dj_database_url.parse(_app_url).get("PASSWORD") or ""
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Why a record changed is kept whole in its history: the API and the forms accept reasons
+# of up to 500 characters, more than simple-history's default column of 100 holds.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
