@@ -149,6 +149,7 @@ def test_task_travels_through_real_redis_broker(personas, tenant_a, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with context.tenant_context(tenant_a, personas["admin"]):
         act = PlannedActivityFactory(title="Via Redis", next_due=TODAY, owner=personas["process_owner"])
+    previous = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
     app.conf.broker_url = os.environ["REDIS_URL"]
     try:
@@ -160,6 +161,6 @@ def test_task_travels_through_real_redis_broker(personas, tenant_a, settings):
             while not mail.outbox and time.monotonic() < deadline:
                 time.sleep(0.1)
     finally:
-        app.conf.task_always_eager = True
+        app.conf.task_always_eager, app.conf.broker_url = previous  # as the test settings have them
     # The worker (a thread here) ran the task in the tenant's context and mailed the owner.
     assert [m.subject for m in mail.outbox] == [f"[{tenant_a.name}] Due {TODAY:%Y-%m-%d}: Via Redis"]

@@ -368,11 +368,12 @@ def test_breach_flags_are_kept_current(clock, business_service, make_item, perso
     clock.set(dt.datetime(2026, 3, 3, 12, 30, tzinfo=dt.UTC))  # past the fulfilment due time
     from sms.celery import app
 
+    previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     try:
         assert check_breaches() >= 1  # the beat task queues each tenant's checks
     finally:
-        app.conf.task_always_eager = False
+        app.conf.task_always_eager = previous  # later tests rely on the test settings' value
     assert reload(req).fulfilment_breached
 
 
