@@ -63,10 +63,6 @@ class StandardChangeTemplateViewSet(TenantModelViewSet):
     def scoped_queryset(self):
         return StandardChangeTemplate.objects.select_related("approved_by").order_by("name", "id")
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
     def perform_destroy(self, instance):
         try:
             instance.delete()
@@ -95,10 +91,6 @@ class ApprovalRuleViewSet(TenantModelViewSet):
     def scoped_queryset(self):
         return ApprovalRule.objects.prefetch_related("approvers").order_by("change_type", "risk_level", "id")
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
 
 class BlackoutWindowViewSet(TenantModelViewSet):
     """Blackout windows: periods in which no change is deployed, for every service or
@@ -112,10 +104,6 @@ class BlackoutWindowViewSet(TenantModelViewSet):
 
     def scoped_queryset(self):
         return BlackoutWindow.objects.prefetch_related("services").order_by("starts_at", "id")
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
 
 class ChangeViewSet(RecordViewSet):
@@ -147,10 +135,6 @@ class ChangeViewSet(RecordViewSet):
             .prefetch_related("services", "cis", "approvals__approver", "approvals__change")
             .order_by("-number")
         )
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
     @extend_schema(responses=s.ChangeApprovalSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -103,10 +103,6 @@ class EscalationRuleViewSet(TenantModelViewSet):
     def scoped_queryset(self):
         return EscalationRule.objects.select_related("reassign_to").order_by("target", "percent", "name", "id")
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
 
 class EscalationSerializer(serializers.ModelSerializer):
     incident_reference = serializers.CharField(source="incident.reference", read_only=True)
@@ -172,10 +168,6 @@ class MajorIncidentDefinitionViewSet(
     def scoped_queryset(self):
         services_major.definition()
         return MajorIncidentDefinition.objects.order_by("id")
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
 
 class IncidentField(serializers.PrimaryKeyRelatedField):
@@ -250,10 +242,6 @@ class MajorIncidentReviewViewSet(
 
     def scoped_queryset(self):
         return MajorIncidentReview.objects.select_related("incident", "created_by").order_by("-created_at", "-id")
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
 
 class DeclareMajorSerializer(serializers.Serializer):

@@ -41,10 +41,6 @@ class _ConfigViewSet(TenantModelViewSet):
     capability_area = "resolutionconfig"
     action_capabilities = {name: CONFIGURE for name in WRITE_ACTIONS}
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
     def perform_destroy(self, instance):
         try:
             instance.delete()
@@ -65,10 +61,6 @@ class _FixedConfigViewSet(
     capability_area = "resolutionconfig"
     action_capabilities = {name: CONFIGURE for name in WRITE_ACTIONS}
     http_method_names = ["get", "patch", "head", "options"]
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
 
 class PriorityLevelViewSet(_FixedConfigViewSet):
@@ -155,10 +147,6 @@ class CategoryViewSet(TenantModelViewSet):
 
     def scoped_queryset(self):
         return Category.objects.select_related("parent__parent").order_by("name", "id")
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
     def perform_destroy(self, instance):
         if instance.incidents.exists() or instance.children.exists():

@@ -30,10 +30,6 @@ class CatalogueItemViewSet(TenantModelViewSet):
     def scoped_queryset(self):
         return CatalogueItem.objects.select_related("service").prefetch_related("approvers").order_by("name", "id")
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
     def perform_destroy(self, instance):
         if instance.requests.exists():
             raise ValidationError({"detail": ["Requests were made for this item; deactivate it instead."]})
@@ -96,10 +92,6 @@ class FulfilmentTaskViewSet(
         return FulfilmentTask.objects.select_related("request", "assignee", "done_by").order_by(
             "request_id", "position"
         )
-
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
 
     @extend_schema(request=s.CompleteTaskSerializer, responses=s.FulfilmentTaskSerializer)
     @action(detail=True, methods=["post"])

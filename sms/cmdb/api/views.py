@@ -99,10 +99,6 @@ class CITypeViewSet(TenantModelViewSet):
     def scoped_queryset(self):
         return CIType.objects.annotate(ci_count=Count("items")).order_by("name", "id")
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
     def perform_destroy(self, instance):
         used = instance.items.count()
         if used:

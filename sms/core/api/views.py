@@ -34,6 +34,12 @@ class TenantScopedMixin:
     def scoped_queryset(self):
         return self.queryset.model.objects.all()
 
+    def perform_update(self, serializer):
+        # Why it changed goes into the history; a viewset whose serializer validates the
+        # reason (e.g. CIs under change control) overrides this.
+        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
+        serializer.save()
+
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     """CRUD on one tenant-scoped model."""
@@ -77,11 +83,6 @@ class RecordViewSet(TenantScopedMixin, mixins.CreateModelMixin, mixins.RetrieveM
         return self.queryset.model.objects.select_related(*self.select_related)
 
     def perform_create(self, serializer):
-        serializer.save()
-
-    def perform_update(self, serializer):
-        instance = serializer.instance
-        instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
         serializer.save()
 
     # --- transitions -----------------------------------------------------------------

@@ -22,10 +22,6 @@ class PartyViewSet(TenantModelViewSet):
             Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name"))
         )
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
-
     def perform_destroy(self, instance):
         # Contracts, SLAs and history point at parties: a party leaves by being deactivated.
         instance.is_active = False
@@ -50,6 +46,3 @@ class ContactViewSet(TenantModelViewSet):
     def scoped_queryset(self):
         return Contact.objects.select_related("party")
 
-    def perform_update(self, serializer):
-        serializer.instance._change_reason = self.request.data.get("change_reason") or "Updated through the API"
-        serializer.save()
