@@ -52,7 +52,9 @@ class ProblemForm(RecordForm):
         choices=[("", "Computed from impact and urgency"), *[(n, f"P{n}") for n in PRIORITY_LEVELS]],
         help_text="The tenant's impact x urgency matrix decides unless there is a reason to differ.",
     )
-    priority_override_reason = forms.CharField(label="Reason for overriding the priority", required=False)
+    priority_override_reason = forms.CharField(
+        label="Reason for overriding the priority", required=False, max_length=500
+    )
 
     class Meta:
         model = Problem
