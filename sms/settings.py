@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.resolution.tasks.check_trends",
         "schedule": 3600.0,
     },
+    # Idempotency keys past their time to live are forgotten (sms/core/api/idempotency.py).
+    "purge-idempotency-keys": {
+        "task": "sms.core.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -327,6 +332,9 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 20))
 
 # --- Records ----------------------------------------------------------------------------
+# How long an Idempotency-Key is remembered: a retry within it replays the first answer;
+# after it (once the hourly purge has run, at the latest an hour later) the key is new again.
+SMS_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("SMS_IDEMPOTENCY_TTL_HOURS", 24))
 SMS_ATTACHMENT_MAX_BYTES = int(os.environ.get("SMS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 SMS_ATTACHMENT_CONTENT_TYPES = env_list(
     "SMS_ATTACHMENT_CONTENT_TYPES",

@@ -146,3 +146,44 @@ def sweep_outbox() -> int:
                 send_outbound_messages.delay(tenant_id=tenant.pk)
                 queued += 1
     return queued
+
+
+# --- idempotency keys ------------------------------------------------------------------------
+PURGE_BATCH = 1000
+
+
+def purge_idempotency_keys(*, ttl: dt.timedelta | None = None, batch_size: int = PURGE_BATCH, now=None) -> int:
+    """Delete the idempotency keys (and the answers stored with them) older than the TTL
+    (``SMS_IDEMPOTENCY_TTL_HOURS``), tenant by tenant: row-level security shows each
+    tenant's context only its own keys. Each batch is its own short transaction, so the
+    purge never holds many row locks and a retry racing it waits at most one batch."""
+    from django.conf import settings
+
+    from sms.core.models import IdempotencyKey
+
+    ttl = ttl if ttl is not None else dt.timedelta(hours=settings.SMS_IDEMPOTENCY_TTL_HOURS)
+    cutoff = (now or timezone.now()) - ttl
+    deleted, actor = 0, system_user()
+    for tenant in Tenant.objects.order_by("pk"):  # inactive tenants' keys expire too
+        with context.tenant_context(tenant, actor):
+            while True:
+                with transaction.atomic():
+                    ids = list(
+                        IdempotencyKey.objects.filter(created_at__lt=cutoff)
+                        .order_by("created_at")
+                        .values_list("pk", flat=True)[:batch_size]
+                    )
+                    if ids:
+                        IdempotencyKey.objects.filter(pk__in=ids).delete()
+                deleted += len(ids)
+                if len(ids) < batch_size:
+                    break
+    if deleted:
+        log.info("Purged %d idempotency keys older than %s", deleted, cutoff.isoformat())
+    return deleted
+
+
+@shared_task(name="sms.core.tasks.purge_idempotency_keys")
+def purge_expired_idempotency_keys() -> int:
+    """Each hour (beat): forget the idempotency keys past their time to live."""
+    return purge_idempotency_keys()

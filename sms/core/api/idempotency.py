@@ -21,14 +21,22 @@ Rules (after the IETF draft "The Idempotency-Key HTTP Header Field"):
 - Concurrent retries: the second insert of the key waits on the first transaction's
   unique-index entry; when the first commits, the second finds the stored answer; when
   it rolls back, the second goes ahead. Exactly one record either way.
+- Keys expire: a key is remembered for ``SMS_IDEMPOTENCY_TTL_HOURS`` (default 24) after
+  its first request. A request with an expired key is a new request: it creates a new
+  record (and stores its answer under the key again). An hourly task
+  (``sms.core.tasks.purge_idempotency_keys``) deletes expired keys, so a client must not
+  retry with the same key after the time to live.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -47,7 +55,9 @@ PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="A fresh value (e.g. a UUID) per new record. A retry with the same key and body returns the "
-    "first answer (header Idempotent-Replayed: true) and creates nothing; the same key with another body is a 422.",
+    "first answer (header Idempotent-Replayed: true) and creates nothing; the same key with another body is a 422. "
+    "Keys expire after SMS_IDEMPOTENCY_TTL_HOURS (default 24 hours): a request with an expired key is a new "
+    "request and creates a new record.",
 )
 
 
@@ -75,6 +85,39 @@ def valid_key(value: str) -> bool:
     return 0 < len(value) <= MAX_KEY_LENGTH and all(32 <= ord(c) < 127 for c in value)
 
 
+def expiry_cutoff() -> dt.datetime:
+    """Keys created before this moment have expired."""
+    return timezone.now() - dt.timedelta(hours=settings.SMS_IDEMPOTENCY_TTL_HOURS)
+
+
+class IdempotencyKeyBusy(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_key_busy"
+    default_detail = "Another request with this Idempotency-Key is being handled; try again in a moment."
+
+
+def claim_key(scope: str, key: str, fingerprint: str, user) -> tuple[IdempotencyKey | None, IdempotencyKey | None]:
+    """Insert the key: ``(claim, None)``; or ``(None, earlier)`` when a live key holds it.
+    An expired key found in the way is deleted and the insert tried again."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                claim = IdempotencyKey.objects.create(
+                    scope=scope, key=key, fingerprint=fingerprint, user=user, status_code=0
+                )
+            return claim, None
+        except IntegrityError:
+            pass
+        # Taken: by a finished request (a concurrent one has committed by now, since our
+        # insert waited for it). The purge may have deleted it in between.
+        earlier = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+        if earlier is not None and earlier.created_at >= expiry_cutoff():
+            return None, earlier
+        if earlier is not None:
+            earlier.delete()  # expired: the key is new again
+    raise IdempotencyKeyBusy()
+
+
 class IdempotentCreateMixin:
     """``create`` honours an ``Idempotency-Key`` header (see the module's rules)."""
 
@@ -96,17 +139,8 @@ class IdempotentCreateMixin:
         scope = self.get_idempotency_scope()
         fingerprint = request_fingerprint(request)
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    claim = IdempotencyKey.objects.create(
-                        scope=scope, key=key, fingerprint=fingerprint, user=request.user, status_code=0
-                    )
-            except IntegrityError:
-                claim = None
+            claim, earlier = claim_key(scope, key, fingerprint, request.user)
             if claim is None:
-                # Taken: by a finished request (a concurrent one has committed by now,
-                # since our insert waited for it).
-                earlier = IdempotencyKey.objects.get(scope=scope, key=key)
                 if earlier.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()
                 return Response(earlier.response_body, status=earlier.status_code, headers={REPLAYED_HEADER: "true"})
