@@ -36,6 +36,7 @@ class ImprovementSource(models.TextChoices):
     INCIDENT_TREND = "incident_trend", "Incident or problem trend"
     CUSTOMER = "customer", "Customer feedback or complaint"
     SERVICE_REPORT = "service_report", "Service report"
+    CHANGE_REVIEW = "change_review", "Failed change or release review"
     STAFF = "staff", "Staff suggestion"
     OTHER = "other", "Other"
 

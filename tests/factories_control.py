@@ -153,3 +153,19 @@ def approved_change(people, *, cis=(), services=None, **fields):
     change = run_transition(change, "start_assessment", by=people["change_approver"])
     change = run_transition(change, "request_approval", by=people["change_approver"])
     return decide(change, by=people["change_approver"], decision="approved", rationale="Plans complete")
+
+
+def _trend_report(people):
+    from processes.control.services_review import create_trend_report
+
+    today = timezone.localdate()
+    return create_trend_report(today - dt.timedelta(days=90), today, by=people["process_owner"])
+
+
+def _register_review() -> None:
+    from processes.control.models import ChangeTrendReport
+
+    SAMPLE_OBJECTS[ChangeTrendReport] = _trend_report
+
+
+_register_review()

@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from sms.core.admin_base import RecordAdmin, TenantScopedAdmin
 
-from .models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
+from .models import (
+    ApprovalRule,
+    BlackoutWindow,
+    Change,
+    ChangeApproval,
+    ChangePolicy,
+    ChangeTrendReport,
+    StandardChangeTemplate,
+)
 
 
 class ChangeApprovalInline(admin.TabularInline):
@@ -33,6 +41,9 @@ class ChangeAdmin(RecordAdmin):
         "implementation_started_at",
         "implementation_ended_at",
         "closed_at",
+        "investigation_findings",
+        "investigated_at",
+        "investigated_by",
     )
     raw_id_fields = ("owner", "requester", "template")
     filter_horizontal = ("services", "cis")
@@ -72,3 +83,9 @@ class BlackoutWindowAdmin(TenantScopedAdmin):
     list_display = ("name", "starts_at", "ends_at")
     search_fields = ("name",)
     filter_horizontal = ("services",)
+
+
+@admin.register(ChangeTrendReport)
+class ChangeTrendReportAdmin(TenantScopedAdmin):
+    list_display = ("__str__", "period_start", "period_end", "reviewed_at", "created_at")
+    readonly_fields = ("figures", "activity", "reviewed_by", "reviewed_at")

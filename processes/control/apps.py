@@ -35,9 +35,19 @@ class ControlConfig(AppConfig):
         # changes. The policy, rules and templates are process owners' and
         # administrators' through their *.update/*.create wildcards.
         grant(Role.PROCESS_OWNER, "change.assess")
+        # A failed change is investigated by its process owner or the change advisory board.
+        grant(Role.PROCESS_OWNER, "change.investigate")
+        grant(Role.CHANGE_APPROVER, "change.investigate")
+        grant(Role.ADMIN, "change.investigate")
+        from sms.core.registry import activity_kinds
+
+        from .services_review import TREND_ACTIVITY
+
+        activity_kinds.register(TREND_ACTIVITY)
         shell.add_nav(NavEntry("Control", "Requests for change", "changes:list", "change.view", order=10))
         shell.add_nav(NavEntry("Control", "My change approvals", "changes:approvals", "change.approve", order=11))
         shell.add_nav(NavEntry("Control", "Change policy", "change-policy", "changepolicy.view", order=12))
+        shell.add_nav(NavEntry("Control", "Change trends", "change-trends:list", "changetrend.view", order=13))
         panels.register()
         demo.register(seed_demo)
         # From now on a controlled CI is edited only under an approved RFC (or one being

@@ -15,6 +15,7 @@ from sms.tenancy.roles import Role
 
 from . import services as cs
 from .models import ApprovalRule, BlackoutWindow, Change, StandardChangeTemplate
+from .services_review import record_investigation
 
 EMERGENCY = (
     "A change is an emergency when a live service is down or seriously degraded for customers, or a security "
@@ -133,8 +134,36 @@ def _review(change: Change, by, notes: str) -> Change:
     return change
 
 
+def _plan_major(change: Change, people) -> None:
+    """A change with potential major impact goes to its approvers with the record of the
+    new or changed service that plans it; until the design and transition records exist,
+    a controlled plan document stands in."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from documents.models import Document
+    from sms.core.models import LinkType, RecordLink
+
+    owner = people[Role.PROCESS_OWNER]
+    plan = Document.objects.create(
+        title=f"Service transition plan: {change.title}",
+        description="Customers affected, communication, data hand-over and the date service ends.",
+        document_type="plan",
+        owner=owner,
+    )
+    RecordLink.objects.create(
+        source_type=ContentType.objects.get_for_model(Change),
+        source_id=change.pk,
+        link_type=LinkType.PLANNED_IN,
+        target_type=ContentType.objects.get_for_model(Document),
+        target_id=plan.pk,
+        note="The new or changed service record of this change",
+    )
+
+
 def _to_approval(change: Change, people) -> Change:
     agent, cab = people[Role.AGENT], people[Role.CHANGE_APPROVER]
+    if change.is_major:
+        _plan_major(change, people)
     change = run_transition(change, "submit", by=agent)
     if change.change_type == "emergency":
         return run_transition(change, "request_emergency_approval", by=agent, reason="Service down")
@@ -298,6 +327,20 @@ def seed_demo(tenant, people) -> None:
         ("start_review", ""),
     ):
         failed = run_transition(failed, name, by=owner, reason=reason)
+    record_investigation(
+        failed,
+        by=owner,
+        findings="The new framework dropped support for browsers older than two years; the test plan covered "
+        "current browsers only, and a third of the intranet's users still run an old managed browser.",
+        actions=[
+            {
+                "title": "Add the managed browser versions to the intranet test plan",
+                "owner": agent,
+                "due_date": timezone.localdate() + dt.timedelta(days=21),
+            },
+            {"title": "Agree the browser upgrade with the workplace team", "due_date": None},
+        ],
+    )
     rejected = _change(
         people,
         "Retire the legacy reporting service",
@@ -333,3 +376,30 @@ def seed_demo(tenant, people) -> None:
         ("start_review", ""),
     ):
         emergency = run_transition(emergency, name, by=owner, reason=reason)
+    _trends(people)
+
+
+def _trends(people) -> None:
+    """Quarterly change trend analysis as a planned activity, and the last quarter's report."""
+    from sms.core.models import PlannedActivity
+
+    from .services_review import ACTIVITY_KIND, conclude_trend_report, create_trend_report
+
+    owner = people[Role.PROCESS_OWNER]
+    today = timezone.localdate()
+    activity = PlannedActivity.objects.create(
+        kind=ACTIVITY_KIND,
+        title="Quarterly change trend analysis",
+        description="Volumes, success rate, emergency share and changes followed by incidents, for the CAB.",
+        owner=owner,
+        interval_count=3,
+        interval_unit="months",
+        next_due=today + dt.timedelta(days=30),
+    )
+    report = create_trend_report(today - dt.timedelta(days=90), today, by=owner, activity=activity)
+    conclude_trend_report(
+        report,
+        by=owner,
+        conclusions="One failed change in the quarter, caused by a gap in the test plan; the corrective actions "
+        "are raised. Emergency share is high for a quarter: review the patching cadence at the next CAB.",
+    )

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from . import views as v
+from . import views_review as vr
 
 change_patterns = [
     path("", v.ChangeListView.as_view(), name="list"),
@@ -11,9 +12,16 @@ change_patterns = [
     path("<int:pk>/", v.ChangeDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", v.ChangeUpdateView.as_view(), name="update"),
     path("<int:pk>/decide/", v.DecideView.as_view(), name="decide"),
+    path("<int:pk>/investigation/", vr.InvestigationView.as_view(), name="investigation"),
+]
+
+trend_patterns = [
+    path("", vr.TrendReportListView.as_view(), name="list"),
+    path("<int:pk>/", vr.TrendReportDetailView.as_view(), name="detail"),
 ]
 
 urlpatterns = [
+    path("change-trends/", include((trend_patterns, "change-trends"))),
     path("changes/", include((change_patterns, "changes"))),
     path("change-policy/", v.PolicyView.as_view(), name="change-policy"),
     path("change-policy/rules/new/", v.ApprovalRuleFormView.as_view(), name="change-rule-create"),

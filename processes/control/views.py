@@ -31,7 +31,8 @@ from . import services
 from .choices import ALWAYS_MAJOR_ACTIONS, RISK_QUESTIONS, ChangeType, Decision, ServiceAction
 from .filters import ChangeFilterSet
 from .models import ApprovalRule, BlackoutWindow, Change, ChangePolicy, StandardChangeTemplate
-from .models.changes import ASSESSMENTS, cis_not_updated
+from .models.changes import ASSESSMENTS, cis_not_updated, service_design_links
+from .views_review import investigation_context
 
 HIDDEN_TRANSITIONS = ("approve", "reject")  # they follow from the approvers' decisions
 
@@ -261,6 +262,10 @@ class ChangeDetailView(RecordDetailView):
                 and self.membership.can("change.approve")
             ),
             decisions=[(Decision.APPROVED, "Approve"), (Decision.REJECTED, "Reject")],
+            service_records=[link.target for link in service_design_links(change).prefetch_related("target")]
+            if change.is_major
+            else [],
+            **investigation_context(change, self.membership),
         )
         return ctx
 

@@ -573,8 +573,12 @@ def test_backed_out_change_closes_without_cmdb_update(api, personas, tenant_a):
             review_notes="Back-out worked; retry next month.",
         )
     po = api("process_owner")
-    for name in ("schedule", "start_implementation", "fail", "back_out", "start_review", "close"):
+    for name in ("schedule", "start_implementation", "fail", "back_out", "start_review"):
         assert take(po, rfc, name, reason="as planned").status_code == 200, name
+    # A failed change is investigated before it closes (tests/control/test_review.py).
+    body = {"findings": "The vendor patch was incomplete.", "actions": [{"title": "Ask the vendor for a fix"}]}
+    assert po.post(url(rfc, "investigation/"), body, format="json").status_code == 200
+    assert take(po, rfc, "close").status_code == 200
     assert reload(rfc, tenant_a).outcome == "backed_out"
 
 

@@ -8,6 +8,7 @@ from .views import (
     ChangeViewSet,
     StandardChangeTemplateViewSet,
 )
+from .views_review import ChangeTrendReportViewSet
 
 router.register("changes", ChangeViewSet, basename="change")
 router.register("change-approvals", ChangeApprovalViewSet, basename="changeapproval")
@@ -15,3 +16,4 @@ router.register("change-policy", ChangePolicyViewSet, basename="changepolicy")
 router.register("change-templates", StandardChangeTemplateViewSet, basename="changetemplate")
 router.register("change-approval-rules", ApprovalRuleViewSet, basename="approvalrule")
 router.register("change-blackouts", BlackoutWindowViewSet, basename="blackoutwindow")
+router.register("change-trend-reports", ChangeTrendReportViewSet, basename="changetrendreport")

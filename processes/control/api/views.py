@@ -19,6 +19,7 @@ from .. import services
 from ..filters import ChangeApprovalFilterSet, ChangeFilterSet
 from ..models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 from . import serializers as s
+from .views_review import InvestigationActions
 
 WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
 
@@ -106,7 +107,7 @@ class BlackoutWindowViewSet(TenantModelViewSet):
         return BlackoutWindow.objects.prefetch_related("services").order_by("starts_at", "id")
 
 
-class ChangeViewSet(RecordViewSet):
+class ChangeViewSet(InvestigationActions, RecordViewSet):
     """Requests for change (clause 9.2). ``GET/POST .../decisions/``: the approvers'
     decisions; POST ``{"decision": "approved"|"rejected", "rationale": "..."}`` records
     yours (403 for the requester or someone not asked, 409 when the change no longer
@@ -127,6 +128,8 @@ class ChangeViewSet(RecordViewSet):
             "gate": "change.view",
             "impact": "change.view",
             "conflicts": "change.view",
+            "investigation": "change.view",
+            "investigate": "change.investigate",
         }
 
     def scoped_queryset(self):

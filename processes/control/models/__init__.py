@@ -1,4 +1,13 @@
 from .changes import Change, ChangeApproval
 from .policy import ApprovalRule, BlackoutWindow, ChangePolicy, StandardChangeTemplate
+from .review import ChangeTrendReport
 
-__all__ = ["ApprovalRule", "BlackoutWindow", "Change", "ChangeApproval", "ChangePolicy", "StandardChangeTemplate"]
+__all__ = [
+    "ApprovalRule",
+    "BlackoutWindow",
+    "Change",
+    "ChangeApproval",
+    "ChangePolicy",
+    "ChangeTrendReport",
+    "StandardChangeTemplate",
+]

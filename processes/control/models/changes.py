@@ -139,6 +139,55 @@ def has_review(change: Change) -> bool:
     return bool(change.review_notes.strip())
 
 
+def service_design_links(change: Change):
+    """Links from this change to the record of the new or changed service that plans it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from sms.core.models import LinkType, RecordLink
+
+    return RecordLink.objects.filter(
+        source_type=ContentType.objects.get_for_model(Change), source_id=change.pk, link_type=LinkType.PLANNED_IN
+    )
+
+
+@condition(
+    "This change has potential major impact: it goes to its approvers only with the record of the new or changed "
+    "service that plans it. Link that record to the change with the link type 'is planned in'.",
+)
+def major_has_service_record(change: Change) -> bool:
+    return not change.is_major or service_design_links(change).exists()
+
+
+FAILED_OUTCOMES = (Outcome.FAILED, Outcome.BACKED_OUT)
+
+
+def investigation_actions(change: Change):
+    """The agreed actions of a failed change's investigation: improvements (corrective
+    actions, clause 10) raised from it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from governance.models import Improvement
+    from sms.core.models import LinkType, RecordLink
+
+    ids = RecordLink.objects.filter(
+        source_type=ContentType.objects.get_for_model(Improvement),
+        link_type=LinkType.RAISED_FROM,
+        target_type=ContentType.objects.get_for_model(Change),
+        target_id=change.pk,
+    ).values("source_id")
+    return Improvement.objects.filter(pk__in=ids).select_related("owner").order_by("number")
+
+
+@condition(
+    "A failed change is closed only after its investigation: record what went wrong and at least one agreed action.",
+    field="investigation_findings",
+)
+def investigated(change: Change) -> bool:
+    if change.outcome not in FAILED_OUTCOMES:
+        return True
+    return bool(change.investigation_findings.strip()) and investigation_actions(change).exists()
+
+
 def no_self_approval(change: Change, user, membership) -> str | None:
     if user.pk in (change.requester_id, change.created_by_id):
         return "You requested this change; someone else must approve or reject it."
@@ -238,6 +287,16 @@ class Change(WorkflowModel, Record):
     )
     technical_feasibility = models.TextField(blank=True, help_text="Can it be done as planned, with what we have?")
     business_benefit = models.TextField(blank=True, help_text="What the customers or the business gain.")
+    investigation_findings = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="For a failed change: what went wrong, why, and what it cost the services. Recorded through "
+        "the investigation, with the actions agreed.",
+    )
+    investigated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    investigated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     review_notes = models.TextField(
         "post-implementation review",
         blank=True,
@@ -304,7 +363,7 @@ class Change(WorkflowModel, Record):
         target=S.APPROVED,
         label="Accept as standard change",
         capability="change.create",
-        conditions=[is_standard_from_usable_template],
+        conditions=[is_standard_from_usable_template, major_has_service_record],
     )
     def accept_standard(self, by=None, reason=""):
         self.approved_at = timezone.now()
@@ -324,7 +383,14 @@ class Change(WorkflowModel, Record):
         target=S.AWAITING_APPROVAL,
         label="Request approval",
         capability="change.assess",
-        conditions=[is_planned_type, has_implementation_plan, has_test_plan, has_remediation_plan, assessments_done],
+        conditions=[
+            is_planned_type,
+            has_implementation_plan,
+            has_test_plan,
+            has_remediation_plan,
+            assessments_done,
+            major_has_service_record,
+        ],
     )
     def request_approval(self, by=None, reason=""):
         from ..services import open_approvals
@@ -336,7 +402,14 @@ class Change(WorkflowModel, Record):
         target=S.AWAITING_APPROVAL,
         label="Request emergency approval",
         capability="change.create",
-        conditions=[is_emergency, has_implementation_plan, has_test_plan, has_remediation_plan, assessments_done],
+        conditions=[
+            is_emergency,
+            has_implementation_plan,
+            has_test_plan,
+            has_remediation_plan,
+            assessments_done,
+            major_has_service_record,
+        ],
     )
     def request_emergency_approval(self, by=None, reason=""):
         from ..services import open_approvals
@@ -350,7 +423,7 @@ class Change(WorkflowModel, Record):
         target=S.APPROVED,
         label="Approve",
         capability="change.approve",
-        conditions=[approval_rule_met],
+        conditions=[approval_rule_met, major_has_service_record],
         permitted=no_self_approval,
     )
     def approve(self, by=None, reason=""):
@@ -400,11 +473,18 @@ class Change(WorkflowModel, Record):
         self.outcome = Outcome.BACKED_OUT
         self.implementation_result = f"{self.implementation_result}\nBacked out: {reason}".strip()
 
-    @transition(source=[S.IMPLEMENTED, S.FAILED, S.BACKED_OUT], target=S.UNDER_REVIEW, label="Start review")
+    @transition(source=[S.IMPLEMENTED, S.BACKED_OUT], target=S.UNDER_REVIEW, label="Start review")
     def start_review(self, by=None, reason=""):
         pass
 
-    @transition(source=S.UNDER_REVIEW, target=S.CLOSED, label="Close", conditions=[has_review, cmdb_updated])
+    # A failed change is either backed out or remedied (fixed forward) before its review.
+    @transition(source=S.FAILED, target=S.UNDER_REVIEW, label="Remedied: start review", reason_required=True)
+    def remedy(self, by=None, reason=""):
+        self.implementation_result = f"{self.implementation_result}\nRemedied: {reason}".strip()
+
+    @transition(
+        source=S.UNDER_REVIEW, target=S.CLOSED, label="Close", conditions=[has_review, cmdb_updated, investigated]
+    )
     def close(self, by=None, reason=""):
         self.closed_at = timezone.now()
 

@@ -108,6 +108,10 @@ class LinkType(models.TextChoices):
     RAISED_FROM = "raised_from", "raised from"
     CHANGES = "changes", "changes (request for change for)"
     EVIDENCES = "evidences", "is evidence for"
+    # From a change with potential major impact to the record of the new or changed
+    # service that plans it (clause 5 design and transition; until that app provides its
+    # own record kind, any record may stand in, e.g. a controlled design document).
+    PLANNED_IN = "planned_in", "is planned in (new or changed service record)"
 
 
 INVERSE_LABELS = {
@@ -120,6 +124,7 @@ INVERSE_LABELS = {
     LinkType.RAISED_FROM: "gave rise to",
     LinkType.CHANGES: "is changed by",
     LinkType.EVIDENCES: "is evidenced by",
+    LinkType.PLANNED_IN: "plans (as new or changed service record)",
 }
 
 
