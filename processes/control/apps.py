@@ -46,6 +46,7 @@ class ControlConfig(AppConfig):
         activity_kinds.register(TREND_ACTIVITY)
         shell.add_nav(NavEntry("Control", "Requests for change", "changes:list", "change.view", order=10))
         shell.add_nav(NavEntry("Control", "My change approvals", "changes:approvals", "change.approve", order=11))
+        shell.add_nav(NavEntry("Control", "Schedule of change", "changes:calendar", "change.view", order=11))
         shell.add_nav(NavEntry("Control", "Change policy", "change-policy", "changepolicy.view", order=12))
         shell.add_nav(NavEntry("Control", "Change trends", "change-trends:list", "changetrend.view", order=13))
         panels.register()
@@ -57,3 +58,7 @@ class ControlConfig(AppConfig):
         from .services import check_ci_change_reference
 
         register_change_reference_check(check_ci_change_reference)
+        # The schedule of change is told to the interested parties when a change is scheduled.
+        from .schedule import connect as connect_schedule_notifications
+
+        connect_schedule_notifications()

@@ -4,11 +4,16 @@ from django.urls import include, path
 
 from . import views as v
 from . import views_review as vr
+from . import views_schedule as sv
 
 change_patterns = [
     path("", v.ChangeListView.as_view(), name="list"),
     path("new/", v.ChangeCreateView.as_view(), name="create"),
     path("approvals/", v.ApprovalsInboxView.as_view(), name="approvals"),
+    path("calendar/", sv.CalendarView.as_view(), name="calendar"),
+    path("calendar/feed-key/", sv.FeedKeyView.as_view(), name="feed-key"),
+    path("calendar/feed/<slug:key>.ics", sv.FeedView.as_view(), name="calendar-feed"),
+    path("<int:pk>/reschedule/", sv.RescheduleView.as_view(), name="reschedule"),
     path("<int:pk>/", v.ChangeDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", v.ChangeUpdateView.as_view(), name="update"),
     path("<int:pk>/decide/", v.DecideView.as_view(), name="decide"),

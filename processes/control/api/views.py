@@ -20,6 +20,7 @@ from ..filters import ChangeApprovalFilterSet, ChangeFilterSet
 from ..models import ApprovalRule, BlackoutWindow, Change, ChangeApproval, ChangePolicy, StandardChangeTemplate
 from . import serializers as s
 from .views_review import InvestigationActions
+from .views_schedule import ScheduleActions
 
 WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
 
@@ -107,7 +108,7 @@ class BlackoutWindowViewSet(TenantModelViewSet):
         return BlackoutWindow.objects.prefetch_related("services").order_by("starts_at", "id")
 
 
-class ChangeViewSet(InvestigationActions, RecordViewSet):
+class ChangeViewSet(InvestigationActions, ScheduleActions, RecordViewSet):
     """Requests for change (clause 9.2). ``GET/POST .../decisions/``: the approvers'
     decisions; POST ``{"decision": "approved"|"rejected", "rationale": "..."}`` records
     yours (403 for the requester or someone not asked, 409 when the change no longer
