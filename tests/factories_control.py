@@ -169,3 +169,99 @@ def _register_review() -> None:
 
 
 _register_review()
+
+
+# --- release and deployment management (clause 9.3) ---------------------------------------------
+RELEASE_PLANS = {
+    "deliverables": "Web shop 4.2 container images; updated runbook.",
+    "deployment_plan": "Blue-green: deploy to the idle colour, switch the load balancer, watch for 30 minutes.",
+    "test_environment": "UAT-1",
+    "rollback_plan": "Switch the load balancer back to the previous colour.",
+    "rollback_tested": True,
+}
+
+
+def make_release(people, *, services=None, cis=None, changes=None, problems=None, known_errors=None, by=None,
+                 criteria=(), **fields):
+    """A release recorded through the service, with a CI in scope and the given
+    acceptance criteria (descriptions)."""
+    from processes.control.models import AcceptanceCriterion, Release
+    from processes.control.services_releases import save_criterion, save_release
+    from tests.factories import ConfigurationItemFactory
+
+    fields.setdefault("planned_start", timezone.now() + dt.timedelta(days=3))
+    release = Release(title=fields.pop("title", "Web shop 4.2"), **{**RELEASE_PLANS, **fields})
+    release = save_release(
+        release,
+        by=by or people["process_owner"],
+        services=services,
+        cis=cis if cis is not None else [ConfigurationItemFactory()],
+        changes=changes,
+        problems=problems,
+        known_errors=known_errors,
+    )
+    for i, text in enumerate(criteria, start=1):
+        save_criterion(
+            AcceptanceCriterion(release=release, position=i, description=text, agreed_with="Customer"),
+            by=by or people["process_owner"],
+        )
+    return release
+
+
+def release_in_test(people, **kwargs):
+    """A release with two criteria, handed over to acceptance test (in the tenant's context)."""
+    from sms.core.workflow import run_transition
+
+    kwargs.setdefault("criteria", ("Checkout completes in under 3 seconds.", "No errors in the payment log."))
+    release = make_release(people, **kwargs)
+    release = run_transition(release, "start_build", by=people["process_owner"])
+    return run_transition(release, "start_test", by=people["process_owner"])
+
+
+def approved_release(people, **kwargs):
+    """A release whose criteria all passed, approved by the change approver."""
+    from processes.control.services_releases import record_result
+    from sms.core.workflow import run_transition
+
+    release = release_in_test(people, **kwargs)
+    for criterion in release.criteria.all():
+        record_result(criterion, by=people["agent"], result="passed", notes="Seen working.")
+    release = run_transition(release, "request_approval", by=people["process_owner"])
+    return run_transition(release, "approve", by=people["change_approver"], reason="Criteria met")
+
+
+def _release(people):
+    from processes.resolution.models import KnownError, Problem
+
+    release = make_release(
+        people,
+        owner=people["process_owner"],
+        services=[ServiceFactory()],
+        criteria=("The shop answers.",),
+        changes=[make_change(people)],
+    )
+    # Linked records too, so that the list's prefetches are exercised.
+    problem = SAMPLE_OBJECTS[Problem](people)
+    known_error = SAMPLE_OBJECTS[KnownError](people)
+    release.problems.set([problem])
+    release.known_errors.set([known_error])
+    return release
+
+
+def _criterion(people):
+    return _release(people).criteria.first()
+
+
+def _release_policy(people):
+    from processes.control.models import ReleasePolicy
+
+    return ReleasePolicy.objects.create(service=ServiceFactory(), frequency="Monthly, on the first Tuesday.")
+
+
+def _register_releases() -> None:
+    from processes.control.models import AcceptanceCriterion, Release, ReleasePolicy
+
+    SAMPLE_OBJECTS.update({Release: _release, AcceptanceCriterion: _criterion, ReleasePolicy: _release_policy})
+
+
+_register_releases()

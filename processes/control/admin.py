@@ -89,3 +89,56 @@ class BlackoutWindowAdmin(TenantScopedAdmin):
 class ChangeTrendReportAdmin(TenantScopedAdmin):
     list_display = ("__str__", "period_start", "period_end", "reviewed_at", "created_at")
     readonly_fields = ("figures", "activity", "reviewed_by", "reviewed_at")
+
+
+# --- release and deployment management (clause 9.3) -------------------------------------------
+from .models import AcceptanceCriterion, Release, ReleasePolicy  # noqa: E402
+
+
+class AcceptanceCriterionInline(admin.TabularInline):
+    model = AcceptanceCriterion
+    extra = 0
+    fields = ("position", "description", "agreed_with", "result", "environment", "tested_at", "tested_by")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Release)
+class ReleaseAdmin(RecordAdmin):
+    list_display = ("reference", "title", "state", "release_type", "planned_start", "outcome")
+    list_filter = ("state", "release_type", "outcome")
+    readonly_fields = (
+        *RecordAdmin.readonly_fields,
+        "state",
+        "baseline",
+        "approved_by",
+        "approved_at",
+        "deployment_started_at",
+        "deployment_ended_at",
+        "outcome",
+        "deployment_result",
+        "follow_up",
+        "incident_window_days",
+        "incident_period_end",
+        "closed_at",
+    )
+    raw_id_fields = ("owner", "release_manager")
+    filter_horizontal = ("services", "cis", "changes", "problems", "known_errors")
+    inlines = [AcceptanceCriterionInline]
+
+
+@admin.register(ReleasePolicy)
+class ReleasePolicyAdmin(TenantScopedAdmin):
+    list_display = ("__str__", "release_types", "incident_window_days", "updated_at")
+    list_select_related = ("service",)
+
+
+@admin.register(AcceptanceCriterion)
+class AcceptanceCriterionAdmin(TenantScopedAdmin):
+    list_display = ("release", "position", "result", "environment", "tested_at")
+    list_filter = ("result",)
+    readonly_fields = ("release", "result", "result_notes", "environment", "tested_at", "tested_by")
+    list_select_related = ("release",)

@@ -51,6 +51,9 @@ class ControlConfig(AppConfig):
         shell.add_nav(NavEntry("Control", "Change trends", "change-trends:list", "changetrend.view", order=13))
         panels.register()
         demo.register(seed_demo)
+        from .setup_releases import register as register_releases
+
+        register_releases()
         # From now on a controlled CI is edited only under an approved RFC (or one being
         # implemented): the CMDB asks through its hook, without importing this app.
         from sms.cmdb.hooks import register_change_reference_check

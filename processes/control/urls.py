@@ -37,3 +37,8 @@ urlpatterns = [
     path("change-policy/blackouts/new/", v.BlackoutFormView.as_view(), name="change-blackout-create"),
     path("change-policy/blackouts/<int:pk>/", v.BlackoutFormView.as_view(), name="change-blackout-update"),
 ]
+
+# Release and deployment management (clause 9.3).
+from .urls_releases import urlpatterns as release_urlpatterns  # noqa: E402
+
+urlpatterns += release_urlpatterns

@@ -267,6 +267,10 @@ class ChangeDetailView(RecordDetailView):
             else [],
             **investigation_context(change, self.membership),
         )
+        # Releases still to come on the same services or CIs (clause 9.3: input to assessing the change).
+        from .services_releases import upcoming_for_change
+
+        ctx["upcoming_releases"] = upcoming_for_change(change) if self.membership.can("release.view") else []
         return ctx
 
 

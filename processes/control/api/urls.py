@@ -17,3 +17,9 @@ router.register("change-templates", StandardChangeTemplateViewSet, basename="cha
 router.register("change-approval-rules", ApprovalRuleViewSet, basename="approvalrule")
 router.register("change-blackouts", BlackoutWindowViewSet, basename="blackoutwindow")
 router.register("change-trend-reports", ChangeTrendReportViewSet, basename="changetrendreport")
+
+from .views_releases import AcceptanceCriterionViewSet, ReleasePolicyViewSet, ReleaseViewSet  # noqa: E402
+
+router.register("releases", ReleaseViewSet, basename="release")
+router.register("release-criteria", AcceptanceCriterionViewSet, basename="acceptancecriterion")
+router.register("release-policies", ReleasePolicyViewSet, basename="releasepolicy")

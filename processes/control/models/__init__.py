@@ -1,5 +1,6 @@
 from .changes import Change, ChangeApproval
 from .policy import ApprovalRule, BlackoutWindow, ChangePolicy, StandardChangeTemplate
+from .releases import AcceptanceCriterion, Release, ReleasePolicy
 from .review import ChangeTrendReport
 
 __all__ = [
@@ -11,3 +12,4 @@ __all__ = [
     "ChangeTrendReport",
     "StandardChangeTemplate",
 ]
+__all__ += ["AcceptanceCriterion", "Release", "ReleasePolicy"]
