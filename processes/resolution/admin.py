@@ -73,7 +73,9 @@ class CategoryAdmin(TenantScopedAdmin):
 
 @admin.register(ResolutionSettings)
 class ResolutionSettingsAdmin(TenantScopedAdmin):
-    list_display = ("reopen_days", "default_calendar", "at_risk_percent")
+    list_display = ("reopen_days", "default_calendar", "at_risk_percent", "matrix_size")
+    # Switched on the set-up page or through the API, which also rebuild the matrix.
+    readonly_fields = ("matrix_size",)
 
 
 @admin.register(GroupMember)

@@ -2,24 +2,87 @@
 
 from django.db import models
 
+# --- impact and urgency scales -----------------------------------------------------------------
+# A tenant rates impact and urgency on 3 or 5 levels (its matrix is 3x3 or 5x5); level 1 is
+# always the most severe. The columns accept 1 to 5; the tenant's scale is checked by
+# ``services.computed_priority`` and the labels depend on the scale.
+MATRIX_SIZES = (3, 5)
+SCALE_LEVELS = (1, 2, 3, 4, 5)
+
 
 class Impact(models.IntegerChoices):
-    """How much of the business the incident affects."""
+    """How much of the business the incident affects: 1 (most) to 3 or 5. The meaning of a
+    level depends on the tenant's scale (``IMPACT_SCALES``)."""
 
-    HIGH = 1, "1 - High: many users, a whole service or a critical business function"
-    MEDIUM = 2, "2 - Medium: a group of users or part of a service"
-    LOW = 3, "3 - Low: one user, a workaround exists"
+    LEVEL_1 = 1, "1"
+    LEVEL_2 = 2, "2"
+    LEVEL_3 = 3, "3"
+    LEVEL_4 = 4, "4"
+    LEVEL_5 = 5, "5"
 
 
 class Urgency(models.IntegerChoices):
-    """How fast the business needs it resolved."""
+    """How fast the business needs it resolved: 1 (fastest) to 3 or 5 (``URGENCY_SCALES``)."""
 
-    HIGH = 1, "1 - High: work has stopped or damage grows quickly"
-    MEDIUM = 2, "2 - Medium: work is slowed down"
-    LOW = 3, "3 - Low: can wait"
+    LEVEL_1 = 1, "1"
+    LEVEL_2 = 2, "2"
+    LEVEL_3 = 3, "3"
+    LEVEL_4 = 4, "4"
+    LEVEL_5 = 5, "5"
 
 
-IMPACT_SHORT = {1: "High", 2: "Medium", 3: "Low"}
+IMPACT_SCALES = {
+    3: {
+        1: "High: many users, a whole service or a critical business function",
+        2: "Medium: a group of users or part of a service",
+        3: "Low: one user, a workaround exists",
+    },
+    5: {
+        1: "Extensive: most users, or a critical business function stopped",
+        2: "Significant: a whole service or a department",
+        3: "Moderate: a group of users or part of a service",
+        4: "Minor: a few users, or a workaround exists",
+        5: "Minimal: one user, hardly any effect on their work",
+    },
+}
+URGENCY_SCALES = {
+    3: {
+        1: "High: work has stopped or damage grows quickly",
+        2: "Medium: work is slowed down",
+        3: "Low: can wait",
+    },
+    5: {
+        1: "Critical: damage grows by the minute",
+        2: "High: work has stopped",
+        3: "Medium: work is slowed down",
+        4: "Low: a nuisance that can wait a day or two",
+        5: "Planned: can wait for an agreed date",
+    },
+}
+SCALE_SHORT = {
+    3: {1: "High", 2: "Medium", 3: "Low"},
+    5: {1: "Very high", 2: "High", 3: "Medium", 4: "Low", 5: "Very low"},
+}
+
+
+def scale_choices(kind: str, size: int) -> list[tuple[int, str]]:
+    """The ``(level, label)`` choices of impact or urgency on a 3- or 5-level scale."""
+    labels = (IMPACT_SCALES if kind == "impact" else URGENCY_SCALES)[size]
+    return [(n, f"{n} - {text}") for n, text in labels.items()]
+
+
+def scale_label(kind: str, value: int | None, size: int) -> str:
+    """The label of a level; a level off the scale (kept from a former one) says so."""
+    if value is None:
+        return ""
+    labels = (IMPACT_SCALES if kind == "impact" else URGENCY_SCALES)[size]
+    text = labels.get(int(value))
+    return f"{value} - {text}" if text else f"{value} (not on the current {size}-level scale)"
+
+
+def short_label(value: int, size: int) -> str:
+    return SCALE_SHORT[size].get(int(value), str(value))
+
 
 # Levels 1 (most urgent) to 5; the default matrix and targets (service-time minutes).
 PRIORITY_LEVELS = (1, 2, 3, 4, 5)
@@ -42,6 +105,15 @@ DEFAULT_MATRIX = {
     (3, 2): 4,
     (3, 3): 5,
 }
+# The 5x5 default: the sum of impact and urgency sets the level (2-3: P1 ... 10: P5), so a
+# step on either scale weighs the same.
+DEFAULT_MATRIX_5 = {(i, u): min(5, (i + u) // 2) for i in range(1, 6) for u in range(1, 6)}
+
+
+def default_matrix(size: int) -> dict[tuple[int, int], int]:
+    return DEFAULT_MATRIX_5 if size == 5 else DEFAULT_MATRIX
+
+
 PRIORITY_COLOURS = {1: "red", 2: "amber", 3: "blue", 4: "teal", 5: "grey"}
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from sms.tenancy import context
 
 from . import working_time as wt
-from .choices import DEFAULT_LEVELS, DEFAULT_MATRIX, RUNNING_STATES, IncidentState
+from .choices import DEFAULT_LEVELS, DEFAULT_MATRIX, RUNNING_STATES, IncidentState, default_matrix
 from .clocks import Clock
 from .models import Incident, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar, ServiceHours
 
@@ -30,7 +30,7 @@ def ensure_defaults() -> ResolutionSettings:
 
     Idempotent and concurrency-safe (unique constraints plus ``get_or_create``)."""
     settings_row = ResolutionSettings.objects.first()
-    if settings_row is not None and PriorityMatrixCell.objects.count() == len(DEFAULT_MATRIX):
+    if settings_row is not None and PriorityMatrixCell.objects.count() == settings_row.matrix_size**2:
         return settings_row
     with transaction.atomic():
         existing_levels = set(PriorityLevel.objects.values_list("level", flat=True))
@@ -39,13 +39,13 @@ def ensure_defaults() -> ResolutionSettings:
                 PriorityLevel(level=level, name=name, response_minutes=response, resolution_minutes=resolution).save(
                     reason="Default priority scheme"
                 )
+        settings_row, _ = ResolutionSettings.objects.get_or_create(tenant_id=context.require_tenant().pk)
         cells = set(PriorityMatrixCell.objects.values_list("impact", "urgency"))
-        for (impact, urgency), level in DEFAULT_MATRIX.items():
+        for (impact, urgency), level in default_matrix(settings_row.matrix_size).items():
             if (impact, urgency) not in cells:
                 PriorityMatrixCell(impact=impact, urgency=urgency, priority=level).save(
                     reason="Default priority matrix"
                 )
-        settings_row, _ = ResolutionSettings.objects.get_or_create(tenant_id=context.require_tenant().pk)
     return settings_row
 
 
@@ -62,7 +62,31 @@ def matrix() -> dict[tuple[int, int], int]:
 
 
 def computed_priority(impact: int, urgency: int) -> int:
-    return matrix()[(int(impact), int(urgency))]
+    """The matrix's priority; a level off the tenant's 3- or 5-level scale is a
+    ``ValidationError`` naming the field."""
+    cells = matrix()
+    try:
+        return cells[(int(impact), int(urgency))]
+    except KeyError:
+        raise ValidationError(scale_errors(impact, urgency, _size_of(cells))) from None
+
+
+def _size_of(cells: dict[tuple[int, int], int]) -> int:
+    return max(impact for impact, _ in cells)
+
+
+def scale_size() -> int:
+    """3 or 5: how many impact and urgency levels the tenant's matrix has."""
+    return _size_of(matrix())
+
+
+def scale_errors(impact, urgency, size: int) -> dict[str, str]:
+    errors = {
+        name: f"{name.title()} {value} is not on this organisation's {size}-level scale: choose 1 to {size}."
+        for name, value in (("impact", impact), ("urgency", urgency))
+        if int(value) not in range(1, size + 1)
+    }
+    return errors or {"impact": "The priority matrix has no cell for this impact and urgency."}
 
 
 def targets(level: int) -> tuple[int, int]:

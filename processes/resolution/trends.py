@@ -17,7 +17,7 @@ from django.utils import timezone
 from sms.tenancy import context
 
 from . import services
-from .choices import IMPACT_SHORT, OPEN_STATES, IncidentState
+from .choices import OPEN_STATES, IncidentState, short_label
 from .models import Category, Incident, Problem, ResolutionSettings
 from .problem_choices import OPEN_PROBLEM_STATES, ProblemOrigin
 
@@ -156,6 +156,7 @@ def security_trends(w: Window) -> dict:
         .order_by("-total", "category__name")
     )
     per_impact = qs.values("impact").annotate(total=Count("pk")).order_by("impact")
+    size = services.scale_size()
     per_priority = qs.values("priority").annotate(total=Count("pk")).order_by("priority")
     per_period = (
         qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=_tz()))
@@ -173,7 +174,7 @@ def security_trends(w: Window) -> dict:
     return {
         "totals": totals,
         "per_type": [_type_row(r) for r in per_type],
-        "per_impact": [{**r, "impact_label": IMPACT_SHORT.get(r["impact"], r["impact"])} for r in per_impact],
+        "per_impact": [{**r, "impact_label": short_label(r["impact"], size)} for r in per_impact],
         "per_priority": list(per_priority),
         "per_period": [{"period": r["bucket"], "total": r["total"]} for r in per_period],
         "per_service": [
@@ -234,6 +235,7 @@ def propose_problems(*, by=None, now: dt.datetime | None = None) -> list[Proposa
         ResolutionSettings.objects.select_for_update().filter(pk=settings_row.pk).first()
         settings_row.refresh_from_db()
         since = now - dt.timedelta(days=settings_row.repeat_days)
+        size = services.scale_size()
         open_trend = {
             (p.trend_ci_id, p.trend_category_id): p
             for p in Problem.objects.filter(
@@ -275,8 +277,9 @@ def propose_problems(*, by=None, now: dt.datetime | None = None) -> list[Proposa
                 ),
                 origin=ProblemOrigin.TREND,
                 category=category,
-                impact=min(i.impact for i in incidents),
-                urgency=min(i.urgency for i in incidents),
+                # The most severe levels, within the scale (incidents may keep a former one).
+                impact=min(size, *(i.impact for i in incidents)),
+                urgency=min(size, *(i.urgency for i in incidents)),
                 trend_ci_id=ci_id,
                 trend_category_id=category_id,
             )

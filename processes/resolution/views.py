@@ -24,10 +24,11 @@ from sms.core.views.records import (
     RecordUpdateView,
 )
 
-from . import services, services_desk
+from . import services, services_desk, services_matrix
 from . import working_time as wt
-from .choices import IMPACT_SHORT, OPEN_STATES, PRIORITY_LEVELS, IncidentState
+from .choices import MATRIX_SIZES, OPEN_STATES, PRIORITY_LEVELS, IncidentState, scale_choices, short_label
 from .filters import IncidentFilterSet
+from .forms_scale import limit_to_scale, matrix_priority
 from .models import Category, Incident, PriorityLevel, PriorityMatrixCell, ServiceCalendar, ServiceHours
 from .views_problems import KnownErrorSuggestionsMixin
 
@@ -79,6 +80,7 @@ class IncidentForm(RecordForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].label_from_instance = lambda c: c.path
         self.fields["category"].queryset = Category.objects.filter(is_active=True).select_related("parent__parent")
+        limit_to_scale(self)
         if self.instance.pk and self.instance.priority_overridden:
             self.initial.setdefault("priority_override", self.instance.priority)
             self.initial.setdefault("priority_override_reason", self.instance.priority_override_reason)
@@ -97,8 +99,8 @@ class IncidentForm(RecordForm):
             data["customer"] = caller.party
             self.instance.customer = caller.party
         override = data.get("priority_override")
-        if override is not None and data.get("impact") and data.get("urgency"):
-            computed = services.computed_priority(data["impact"], data["urgency"])
+        computed = matrix_priority(self, data)
+        if override is not None and computed is not None:
             if override != computed and not (data.get("priority_override_reason") or "").strip():
                 self.add_error(
                     "priority_override_reason",
@@ -253,6 +255,23 @@ class SettingsForm(forms.Form):
         self.fields["default_calendar"].queryset = ServiceCalendar.objects.all()
 
 
+class SwitchMatrixForm(forms.Form):
+    """Switch between a 3 x 3 and a 5 x 5 matrix; the ticked box is the confirmation that
+    the current cells are replaced by the default of the new size."""
+
+    matrix_size = forms.TypedChoiceField(
+        label="Levels of impact and urgency",
+        coerce=int,
+        choices=[(n, f"{n} levels ({n} x {n} matrix)") for n in MATRIX_SIZES],
+    )
+    reason = forms.CharField(label="Reason", required=False, max_length=500)
+    confirm = forms.BooleanField(
+        label="Replace the current matrix by the default matrix of this size",
+        help_text="Every cell is reset; the targets per priority stay. Incidents keep their impact, urgency and "
+        "priority.",
+    )
+
+
 class ServiceHoursForm(forms.Form):
     service = forms.ModelChoiceField(queryset=ServiceCalendar.unscoped.none())
     calendar = forms.ModelChoiceField(queryset=ServiceCalendar.unscoped.none())
@@ -287,11 +306,20 @@ class ResolutionSetupView(TenantViewMixin, TemplateView):
         settings_row = services.ensure_defaults()
         cells = {(c.impact, c.urgency): c for c in PriorityMatrixCell.objects.all()}
         levels = list(PriorityLevel.objects.order_by("level"))
+        size = settings_row.matrix_size
+        scale = range(1, size + 1)
         ctx.update(
             levels=levels,
-            matrix_rows=[(IMPACT_SHORT[i], [(IMPACT_SHORT[u], cells[(i, u)]) for u in (1, 2, 3)]) for i in (1, 2, 3)],
-            urgencies=[IMPACT_SHORT[u] for u in (1, 2, 3)],
+            matrix_rows=[
+                (f"{i} {short_label(i, size)}", [(f"{u} {short_label(u, size)}", cells[(i, u)]) for u in scale])
+                for i in scale
+            ],
+            urgencies=[f"{u} {short_label(u, size)}" for u in scale],
+            impact_scale=scale_choices("impact", size),
+            urgency_scale=scale_choices("urgency", size),
             level_choices=PRIORITY_LEVELS,
+            switch_form=kwargs.get("switch_form")
+            or SwitchMatrixForm(initial={"matrix_size": 5 if size == 3 else 3}),
             settings=settings_row,
             settings_form=kwargs.get("settings_form")
             or SettingsForm(
@@ -335,6 +363,21 @@ class ResolutionSetupView(TenantViewMixin, TemplateView):
                     return HttpResponseRedirect(here)
             return self.render_to_response(self.get_context_data(category_form=form))
         require_capability(request, CONFIGURE)
+        if what == "matrix_size":
+            form = SwitchMatrixForm(request.POST)
+            if form.is_valid():
+                try:
+                    row = services_matrix.switch_matrix_size(
+                        form.cleaned_data["matrix_size"], membership=self.membership, reason=form.cleaned_data["reason"]
+                    )
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    size = row.matrix_size
+                    messages.success(request, f"The matrix is now {size} x {size}, with its default priorities.")
+                    return HttpResponseRedirect(f"{here}#matrix")
+            return self.render_to_response(self.get_context_data(switch_form=form))
         if what == "matrix":
             changed = 0
             for cell in PriorityMatrixCell.objects.all():

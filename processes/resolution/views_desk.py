@@ -18,8 +18,7 @@ from sms.core.api.serializers import tenant_members
 from sms.core.views.mixins import TenantViewMixin, require_capability
 from sms.core.views.records import PageSizeMixin
 
-from . import services_desk
-from .choices import Impact, Urgency
+from . import services, services_desk
 from .models import Incident
 from .views import IncidentForm
 from .views_problems import link_chosen_known_errors
@@ -94,8 +93,9 @@ class ServiceDeskView(TenantViewMixin, TemplateView):
         form = kwargs.get("form") or (_quick_form(self.request) if can_log else None)
         preview = None
         if form is not None:
-            impact = form.data.get("impact") or form.initial.get("impact") or Impact.MEDIUM
-            urgency = form.data.get("urgency") or form.initial.get("urgency") or Urgency.MEDIUM
+            middle = (services.scale_size() + 1) // 2
+            impact = form.data.get("impact") or form.initial.get("impact") or middle
+            urgency = form.data.get("urgency") or form.initial.get("urgency") or middle
             preview = _safe_preview(impact, urgency)
         ctx.update(
             queues=[(code, QUEUE_TITLES[code], QUEUE_EMPTY[code], q) for code, q in data["queues"].items()],
@@ -127,9 +127,10 @@ def _safe_preview(impact, urgency):
         impact, urgency = int(impact), int(urgency)
     except (TypeError, ValueError):
         return None
-    if impact not in Impact.values or urgency not in Urgency.values:
+    try:
+        return services_desk.priority_preview(impact, urgency)
+    except ValidationError:  # a level off the tenant's scale
         return None
-    return services_desk.priority_preview(impact, urgency)
 
 
 class PriorityPreviewView(TenantViewMixin, View):

@@ -30,9 +30,9 @@ from . import services_problems as sp
 from . import trends
 from .choices import PRIORITY_LEVELS
 from .filters_problems import KnownErrorFilterSet, ProblemFilterSet
+from .forms_scale import limit_to_scale, matrix_priority
 from .models import Category, Incident, KnownError, Problem, ProblemReview
 from .problem_choices import FINISHED_PROBLEM_STATES, KnownErrorState
-from .services import computed_priority
 
 
 def _category_field(form: forms.ModelForm) -> None:
@@ -86,6 +86,7 @@ class ProblemForm(RecordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _category_field(self)
+        limit_to_scale(self)
         self.fields["incidents"].queryset = Incident.objects.order_by("-number")
         self.fields["incidents"].label_from_instance = lambda i: f"{i.reference} {i.title}"
         if self.instance.pk and self.instance.priority_overridden:
@@ -100,8 +101,8 @@ class ProblemForm(RecordForm):
         if self.instance.pk and self.instance.state in FINISHED_PROBLEM_STATES:
             raise ValidationError("A closed or cancelled problem cannot be changed.")
         override = data.get("priority_override")
-        if override is not None and data.get("impact") and data.get("urgency"):
-            computed = computed_priority(data["impact"], data["urgency"])
+        computed = matrix_priority(self, data)
+        if override is not None and computed is not None:
             if override != computed and not (data.get("priority_override_reason") or "").strip():
                 self.add_error(
                     "priority_override_reason",

@@ -6,11 +6,12 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from sms.core.api.errors import validation_detail
+from sms.core.api.related import BatchedFieldMixin, BatchedRelatedMixin
 from sms.core.api.serializers import MemberField, RecordSerializer, TenantModelSerializer, UserSummarySerializer
 from sms.tenancy import context
 
 from .. import services, services_major
-from ..choices import PRIORITY_LEVELS, RUNNING_STATES, IncidentState
+from ..choices import MATRIX_SIZES, PRIORITY_LEVELS, RUNNING_STATES, IncidentState, scale_label
 from ..models import (
     Category,
     Incident,
@@ -30,8 +31,22 @@ class PriorityLevelSerializer(TenantModelSerializer):
 
 
 class PriorityMatrixCellSerializer(TenantModelSerializer):
-    impact_label = serializers.CharField(source="get_impact_display", read_only=True)
-    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
+    """Labels from the tenant's 3- or 5-level scale (read once per answer)."""
+
+    impact_label = serializers.SerializerMethodField()
+    urgency_label = serializers.SerializerMethodField()
+
+    def _size(self) -> int:
+        root = self.root
+        if not hasattr(root, "_scale_size"):
+            root._scale_size = services.scale_size()
+        return root._scale_size
+
+    def get_impact_label(self, obj) -> str:
+        return scale_label("impact", obj.impact, self._size())
+
+    def get_urgency_label(self, obj) -> str:
+        return scale_label("urgency", obj.urgency, self._size())
 
     class Meta:
         model = PriorityMatrixCell
@@ -131,12 +146,20 @@ class ResolutionSettingsSerializer(TenantModelSerializer):
             "at_risk_percent",
             "repeat_count",
             "repeat_days",
+            "matrix_size",
             "updated_at",
         ]
-        read_only_fields = ["updated_at"]
+        read_only_fields = ["matrix_size", "updated_at"]
 
 
-class PartyField(serializers.PrimaryKeyRelatedField):
+class SwitchMatrixSerializer(serializers.Serializer):
+    matrix_size = serializers.ChoiceField(
+        choices=list(MATRIX_SIZES), help_text="3 or 5 levels of impact and urgency."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class PartyField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
     """A party of the current tenant (its type is checked in ``validate``). Declared so that
     the model's ``limit_choices_to`` is not applied at import time, when there is no tenant."""
 
@@ -146,18 +169,28 @@ class PartyField(serializers.PrimaryKeyRelatedField):
         return Party.objects.all()
 
 
-class CategoryField(serializers.PrimaryKeyRelatedField):
+class CategoryField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
     """A category of the current tenant, loaded with its parents (the answer shows its path)."""
 
     def get_queryset(self):
         return Category.objects.select_related("parent__parent")
 
 
-class IncidentSerializer(RecordSerializer):
+class ContactField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
+    """A contact of the current tenant, loaded with its party (validation reads it)."""
+
+    def get_queryset(self):
+        from sms.parties.models import Contact
+
+        return Contact.objects.select_related("party")
+
+
+class IncidentSerializer(BatchedRelatedMixin, RecordSerializer):
     """Priority is computed from impact and urgency; send ``priority`` with a
     ``priority_override_reason`` to override it. Due times and breach flags are the
-    system's."""
+    system's. The related rows named in the body are read in one round trip."""
 
+    caller = ContactField(required=False, allow_null=True)
     customer = PartyField(required=False, allow_null=True)
     assignment_group = PartyField(required=False, allow_null=True)
     category = CategoryField(required=False, allow_null=True)

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from django.db.models import ProtectedError
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from sms.core.api.idempotency import IdempotentCreateMixin
 from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMixin
 
-from .. import services
+from .. import services, services_matrix
 from ..choices import OPEN_STATES
 from ..filters import (
     CategoryFilterSet,
@@ -124,14 +127,31 @@ class ServiceHoursViewSet(_ConfigViewSet):
 
 
 class ResolutionSettingsViewSet(_FixedConfigViewSet):
-    """The tenant's incident settings (one row): reopen window, default calendar, at-risk point."""
+    """The tenant's incident settings (one row): reopen window, default calendar, at-risk
+    point. ``matrix_size`` (3 or 5 levels of impact and urgency) changes only through
+    ``POST switch-matrix/``, which resets the matrix to the default of that size."""
 
     queryset = ResolutionSettings.unscoped.none()
     serializer_class = s.ResolutionSettingsSerializer
+    action_capabilities = {**_FixedConfigViewSet.action_capabilities, "switch_matrix": CONFIGURE}
+    http_method_names = ["get", "patch", "post", "head", "options"]
 
     def scoped_queryset(self):
         services.ensure_defaults()
         return ResolutionSettings.objects.order_by("id")
+
+    @extend_schema(request=s.SwitchMatrixSerializer, responses=s.ResolutionSettingsSerializer)
+    @action(detail=True, methods=["post"], url_path="switch-matrix")
+    def switch_matrix(self, request, pk=None):
+        """Switch between a 3 x 3 and a 5 x 5 matrix: the cells are replaced by the default
+        matrix of that size (in the history, with the reason). Incidents keep their values."""
+        self.get_object()
+        body = s.SwitchMatrixSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services_matrix.switch_matrix_size(
+            body.validated_data["matrix_size"], membership=request.membership, reason=body.validated_data["reason"]
+        )
+        return Response(s.ResolutionSettingsSerializer(row, context=self.get_serializer_context()).data)
 
 
 class CategoryViewSet(TenantModelViewSet):

@@ -15,10 +15,31 @@ from django.db.models.functions import Lower
 from sms.core.models import TrackedModel
 
 from .. import working_time as wt
-from ..choices import PRIORITY_LEVELS, Impact, Urgency
+from ..choices import MATRIX_SIZES, PRIORITY_LEVELS, Impact, Urgency, scale_label
 
 LEVEL_CHOICES = [(n, str(n)) for n in PRIORITY_LEVELS]
 MAX_TARGET_MINUTES = 366 * 24 * 60
+
+
+def current_scale_size() -> int:
+    """3 or 5: the current tenant's impact and urgency scale (3 without a tenant)."""
+    from sms.tenancy import context
+
+    if context.get_current_tenant() is None:
+        return 3
+    from .. import services
+
+    return services.scale_size()
+
+
+def middle_level() -> int:
+    """Default impact and urgency of a new record: the middle of the tenant's scale."""
+    return (current_scale_size() + 1) // 2
+
+
+def scale_display(kind: str, value: int | None) -> str:
+    """A level's label on the tenant's scale (the display of impact and urgency fields)."""
+    return scale_label(kind, value, current_scale_size())
 
 
 class PriorityLevel(TrackedModel):
@@ -59,6 +80,12 @@ class PriorityMatrixCell(TrackedModel):
     impact = models.PositiveSmallIntegerField(choices=Impact.choices)
     urgency = models.PositiveSmallIntegerField(choices=Urgency.choices)
     priority = models.PositiveSmallIntegerField(choices=LEVEL_CHOICES)
+
+    def get_impact_display(self) -> str:
+        return scale_display("impact", self.impact)
+
+    def get_urgency_display(self) -> str:
+        return scale_display("urgency", self.urgency)
 
     class Meta:
         ordering = ["impact", "urgency"]
@@ -254,6 +281,15 @@ class ResolutionSettings(TrackedModel):
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text="How many days back the trend check looks for repeating incidents.",
+    )
+
+    matrix_size = models.PositiveSmallIntegerField(
+        "impact and urgency levels",
+        choices=[(n, f"{n} x {n}") for n in MATRIX_SIZES],
+        default=3,
+        editable=False,
+        help_text="Impact and urgency are rated on 3 or 5 levels; change it with the matrix switch, which resets "
+        "the matrix to the default of that size.",
     )
 
     class Meta:

@@ -14,7 +14,7 @@ from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
 from ..choices import RUNNING_STATES, Channel, Impact, IncidentState, ResolutionCode, Urgency
-from .config import LEVEL_CHOICES
+from .config import LEVEL_CHOICES, middle_level, scale_display
 from .major import MajorIncidentFields, has_major_manager, has_major_review
 
 S = IncidentState
@@ -112,8 +112,12 @@ class Incident(WorkflowModel, MajorIncidentFields, Record):
     category = models.ForeignKey(
         "resolution.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
     )
-    impact = models.PositiveSmallIntegerField(choices=Impact.choices, default=Impact.MEDIUM)
-    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.MEDIUM)
+    impact = models.PositiveSmallIntegerField(
+        choices=Impact.choices, default=middle_level, help_text="1 (most) to 3 or 5, as the tenant's scale has it."
+    )
+    urgency = models.PositiveSmallIntegerField(
+        choices=Urgency.choices, default=middle_level, help_text="1 (most) to 3 or 5, as the tenant's scale has it."
+    )
     priority = models.PositiveSmallIntegerField(choices=LEVEL_CHOICES, editable=False, default=3)
     priority_overridden = models.BooleanField(default=False, editable=False)
     priority_override_reason = models.CharField(max_length=500, blank=True, editable=False)
@@ -172,7 +176,15 @@ class Incident(WorkflowModel, MajorIncidentFields, Record):
             ),
         ]
 
+    # Labels of the tenant's 3- or 5-level scale (the columns hold 1 to 5).
+    def get_impact_display(self) -> str:
+        return scale_display("impact", self.impact)
+
+    def get_urgency_display(self) -> str:
+        return scale_display("urgency", self.urgency)
+
     # --- workflow ---------------------------------------------------------------------------
+
     @transition(source=S.NEW, target=S.ASSIGNED, label="Assign", conditions=[has_assignment, has_major_manager])
     def assign(self, by=None, reason=""):
         self._responded()

@@ -21,7 +21,7 @@ from ..problem_choices import (
     ProblemState,
     RootCauseRemoved,
 )
-from .config import LEVEL_CHOICES
+from .config import LEVEL_CHOICES, middle_level, scale_display
 
 P = ProblemState
 K = KnownErrorState
@@ -86,8 +86,12 @@ class Problem(WorkflowModel, Record):
     category = models.ForeignKey(
         "resolution.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="problems"
     )
-    impact = models.PositiveSmallIntegerField(choices=Impact.choices, default=Impact.MEDIUM)
-    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.MEDIUM)
+    impact = models.PositiveSmallIntegerField(
+        choices=Impact.choices, default=middle_level, help_text="1 (most) to 3 or 5, as the tenant's scale has it."
+    )
+    urgency = models.PositiveSmallIntegerField(
+        choices=Urgency.choices, default=middle_level, help_text="1 (most) to 3 or 5, as the tenant's scale has it."
+    )
     priority = models.PositiveSmallIntegerField(
         choices=LEVEL_CHOICES, editable=False, default=3, help_text="From the tenant's impact x urgency matrix."
     )
@@ -151,6 +155,13 @@ class Problem(WorkflowModel, Record):
             models.Index(fields=["tenant", "category", "state"], name="resolution_prb_category_idx"),
             search_index("resolution_prb_search_idx", "title", "description"),
         ]
+
+    # Labels of the tenant's 3- or 5-level scale (the columns hold 1 to 5).
+    def get_impact_display(self) -> str:
+        return scale_display("impact", self.impact)
+
+    def get_urgency_display(self) -> str:
+        return scale_display("urgency", self.urgency)
 
     # --- workflow ---------------------------------------------------------------------------
     @transition(
