@@ -32,6 +32,8 @@ class ResolutionConfig(AppConfig):
         )
         # The matrix, targets, calendars and settings are the tenant administrator's.
         grant(Role.ADMIN, "resolution.configure")
+        # Support group members: administrators and process owners (who hold no *.delete) keep them.
+        grant(Role.PROCESS_OWNER, "groupmember.delete")
         panels.register()
         demo.register(seed_demo)
         from .demo_volume import seed_incident_volume

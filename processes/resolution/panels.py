@@ -45,6 +45,7 @@ def breached_or_at_risk(request) -> dict:
 
 def register() -> None:
     shell.add_nav(NavEntry("Resolution", "Service desk", "resolution-desk", "incident.view", order=5))
+    shell.add_nav(NavEntry("Resolution", "Support groups", "resolution-support-groups", "groupmember.view", order=6))
     shell.add_nav(NavEntry("Resolution", "Incidents", "incidents:list", "incident.view", order=10))
     shell.add_nav(NavEntry("Resolution", "Priorities and service hours", "resolution-setup", "incident.view", order=15))
     shell.add_panel(

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views, views_desk
+from . import views, views_desk, views_groups
 
 incident_patterns = [
     path("", views.IncidentListView.as_view(), name="list"),
@@ -20,6 +20,8 @@ urlpatterns = [
     path("desk/priority/", views_desk.PriorityPreviewView.as_view(), name="resolution-desk-priority"),
     path("desk/queues/<slug:queue>/", views_desk.QueueView.as_view(), name="resolution-desk-queue"),
     path("incidents/bulk-assign/", views_desk.BulkAssignView.as_view(), name="resolution-bulk-assign"),
+    path("desk/groups/", views_groups.SupportGroupListView.as_view(), name="resolution-support-groups"),
+    path("desk/groups/<int:pk>/", views_groups.SupportGroupView.as_view(), name="resolution-support-group"),
     path("resolution/calendars/new/", views.CalendarCreateView.as_view(), name="resolution-calendar-create"),
     path("resolution/calendars/<int:pk>/", views.CalendarUpdateView.as_view(), name="resolution-calendar-update"),
     # Problems, known errors and trend analysis (8.2).

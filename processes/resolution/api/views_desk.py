@@ -151,12 +151,11 @@ class GroupMemberFilterSet(FilterSet):
 
 class GroupMemberViewSet(TenantModelViewSet):
     """Who works in which internal support group ("my groups" on the console). Everyone
-    reads; tenant administrators change it."""
+    reads; tenant administrators and process owners change it (``groupmember.*``)."""
 
     queryset = GroupMember.unscoped.none()
     serializer_class = GroupMemberSerializer
-    capability_area = "resolutionconfig"
-    action_capabilities = {name: "resolution.configure" for name in ("create", "update", "partial_update", "destroy")}
+    capability_area = "groupmember"
     filterset_class = GroupMemberFilterSet
     ordering_fields = ["created_at"]
 
