@@ -114,9 +114,34 @@ def _backdate(release: Release, started: dt.datetime, hours: int = 2) -> Release
     return release
 
 
+def _problem_for_release(people, incident):
+    """A problem recorded as a known error, which the first demo release then fixes."""
+    from processes.resolution.models import Problem
+    from processes.resolution.services_problems import apply_problem_priority
+
+    if incident is None:
+        return None, None
+    agent = people[Role.AGENT]
+    problem = Problem(
+        title="Payment page times out under load",
+        description="Several incidents about failed payments at peak times.",
+        root_cause="The payment provider's old client library opens a new connection for every request.",
+        workaround="Ask the customer to retry after a minute; the queue drains quickly.",
+        owner=people[Role.PROCESS_OWNER],
+        assignee=agent,
+    )
+    apply_problem_priority(problem)
+    problem._history_user = agent
+    problem.save(reason="Raised from repeating incidents")
+    problem.incidents.set([incident])
+    problem = run_transition(problem, "investigate", by=agent)
+    problem = run_transition(problem, "record_known_error", by=agent, reason="Cause found; workaround agreed")
+    return problem, problem.known_errors.order_by("number").first()
+
+
 @transaction.atomic
 def seed_releases(tenant, people) -> None:
-    from processes.resolution.models import Incident, KnownError, Problem
+    from processes.resolution.models import Incident
     from sms.cmdb.models import ConfigurationItem, Service
 
     services = list(Service.objects.order_by("number")[:4])
@@ -138,12 +163,9 @@ def seed_releases(tenant, people) -> None:
     recent = Incident.objects.filter(affected_cis__isnull=False).order_by("-created_at").first()
     incident_cis = list(recent.affected_cis.all()[:2]) if recent else ci(0)
 
-    # Closed, successful: fixed a known error and resolved a problem.
-    known_error = KnownError.objects.filter(state="open").order_by("number").first()
-    problem = (
-        Problem.objects.filter(state__in=["under_investigation", "known_error"]).exclude(root_cause="")
-        .order_by("number").first()
-    )
+    # Closed, successful: fixed a known error and resolved the problem behind it (its own,
+    # so the problem management demo keeps its stages).
+    problem, known_error = _problem_for_release(people, recent)
     change = Change.objects.filter(state="closed").order_by("number").first()
     closed = _release(
         people,
