@@ -224,3 +224,15 @@ def test_demo_has_releases_of_several_outcomes_with_baselines(personas, tenant_a
         count = Release.objects.count()
         seed_releases(tenant_a, personas)
         assert Release.objects.count() == count
+
+
+def test_service_desk_home_shows_the_releases_of_the_next_two_weeks(web, personas, tenant_a):
+    now = timezone.now()
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        soon = make_release(personas, title="Soon", planned_start=now + dt.timedelta(days=2))
+        far = make_release(personas, title="Far", planned_start=now + dt.timedelta(days=30))
+        done = _deployed(personas, title="Done")
+    page = web("agent").get(f"/t/{tenant_a.slug}/").content.decode()
+    assert "Releases in the next two weeks" in page
+    assert soon.reference in page and far.reference not in page and done.reference not in page
+    assert "Releases in the next two weeks" not in web("auditor").get(f"/t/{tenant_a.slug}/").content.decode()
