@@ -393,3 +393,24 @@ def test_cancel_needs_a_reason_and_only_before_deployment(api, personas, tenant_
     assert take(owner, release, "cancel", "").status_code == 400
     assert take(owner, release, "cancel", "Merged into the next release").status_code == 200
     assert reload(release, tenant_a).state == "cancelled"
+
+
+def test_other_tenants_cannot_reach_release_actions_or_filter_on_its_records(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        change = make_change(personas)
+        release = release_in_test(personas, changes=[change])
+        criterion = release.criteria.first()
+    outsider = api("outsider_admin")
+    assert outsider.get(url(release, "incidents/")).status_code == 404
+    assert take(outsider, release, "request_approval").status_code == 404
+    resp = outsider.post(f"/api/v1/release-criteria/{criterion.pk}/result/", {"result": "passed", "notes": "x"},
+                         format="json")
+    assert resp.status_code == 404
+    resp = outsider.get("/api/v1/releases/", {"change": change.pk})
+    assert resp.status_code == 400 or release.pk not in {r["id"] for r in resp.json()["results"]}
+    # Linking another tenant's records to one's own release is refused as unknown ids.
+    resp = outsider.post("/api/v1/releases/", {"title": "Steal", "changes": [change.pk]}, format="json")
+    assert resp.status_code == 400 and "changes" in resp.json()
+    with context.tenant_context(tenant_a):
+        criterion.refresh_from_db()
+        assert criterion.result == "untested"
