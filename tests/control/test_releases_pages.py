@@ -203,12 +203,13 @@ def test_browser_forms_plan_a_release_and_record_results(web, personas, tenant_a
         assert ReleasePolicy.objects.get(service__isnull=True).incident_window_days == 21
 
 
-def test_demo_has_releases_of_several_outcomes_with_baselines(personas, tenant_a):
+def test_demo_has_releases_of_several_outcomes_with_baselines(personas, tenant_a, web):
     with context.tenant_context(tenant_a, personas["admin"]):
         for _ in range(4):
             ServiceFactory()
         for _ in range(6):
             ConfigurationItemFactory()
+        IncidentFactory(affected_cis=[ConfigurationItemFactory()])
         seed_demo(tenant_a, personas)
         seed_releases(tenant_a, personas)
         states = set(Release.objects.values_list("state", flat=True))
@@ -224,6 +225,16 @@ def test_demo_has_releases_of_several_outcomes_with_baselines(personas, tenant_a
         count = Release.objects.count()
         seed_releases(tenant_a, personas)
         assert Release.objects.count() == count
+        ids = list(Release.objects.values_list("pk", flat=True))
+        closed = Release.objects.get(state="closed")
+        assert closed.baseline.item_count >= 1 and "retired" in closed.follow_up and "resolved" in closed.follow_up
+    for who in ("agent", "auditor", "change_approver"):
+        client = web(who)
+        for path in ["releases/", "releases/calendar/", "release-policy/", *[f"releases/{pk}/" for pk in ids]]:
+            resp = client.get(f"/t/{tenant_a.slug}/{path}")
+            assert resp.status_code == 200, (who, path)
+    page = web("agent").get(f"/t/{tenant_a.slug}/releases/{closed.pk}/").content.decode()
+    assert "before deployment" in page and "Records moved on" in page
 
 
 def test_service_desk_home_shows_the_releases_of_the_next_two_weeks(web, personas, tenant_a):
