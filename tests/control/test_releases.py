@@ -414,3 +414,18 @@ def test_other_tenants_cannot_reach_release_actions_or_filter_on_its_records(api
     with context.tenant_context(tenant_a):
         criterion.refresh_from_db()
         assert criterion.result == "untested"
+
+
+def test_deployment_waits_for_the_release_s_requests_for_change(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        draft = make_change(personas)
+        release = approved_release(personas, changes=[draft])
+    before = snapshot(release, tenant_a)
+    resp = take(api("process_owner"), release, "start_deployment")
+    assert resp.status_code == 400 and "changes" in resp.json()
+    assert snapshot(release, tenant_a) == before
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        ok = approved_change(personas)
+        Release.changes.through.objects.filter(release_id=release.pk).delete()
+        release.changes.add(ok)
+    assert take(api("process_owner"), release, "start_deployment").status_code == 200

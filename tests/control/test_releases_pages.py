@@ -150,6 +150,14 @@ def test_pages_render_and_buttons_follow_the_roles(web, personas, tenant_a):
         assert resp.status_code == 200, (path, resp.status_code)
     page = owner.get(f"/t/{slug}/releases/{release.pk}/").content.decode()
     assert "Request approval" in page and "Record the result" in page and "Add criterion" in page
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        awaiting = release_in_test(personas)
+        for c in awaiting.criteria.all():
+            rs.record_result(c, by=personas["process_owner"], result="passed", notes="ok")
+        run_transition(awaiting, "request_approval", by=personas["process_owner"])
+    approve_button = ">Approve</button>"
+    assert approve_button in web("change_approver").get(f"/t/{slug}/releases/{awaiting.pk}/").content.decode()
+    assert approve_button not in owner.get(f"/t/{slug}/releases/{awaiting.pk}/").content.decode()  # its manager
     page = agent.get(f"/t/{slug}/releases/{release.pk}/").content.decode()
     assert "Request approval" not in page and "Record the result" not in page and "Add criterion" not in page
     assert auditor.get(f"/t/{slug}/releases/").status_code == 200

@@ -163,6 +163,17 @@ def emergency_has_emergency_change(release: Release) -> bool:
     return release.pk is not None and release.changes.filter(change_type="emergency").exists()
 
 
+# A request for change in one of these states allows its deployment (or has been deployed).
+DEPLOYABLE_CHANGE_STATES = ("approved", "scheduled", "implementing", "implemented", "under_review", "closed")
+
+
+@condition(
+    "Every request for change the release implements must be approved before deployment starts.", field="changes"
+)
+def changes_approved(release: Release) -> bool:
+    return release.pk is None or not release.changes.exclude(state__in=DEPLOYABLE_CHANGE_STATES).exists()
+
+
 @condition("Deployment cannot go on without the configuration baseline taken when it started.", field="baseline")
 def has_baseline(release: Release) -> bool:
     return release.baseline_id is not None
@@ -389,7 +400,7 @@ class Release(WorkflowModel, Record):
         source=R.APPROVED,
         target=R.DEPLOYING,
         label="Start deployment",
-        conditions=[has_scope, criteria_passed],
+        conditions=[has_scope, criteria_passed, changes_approved],
     )
     def start_deployment(self, by=None, reason=""):
         from ..services_releases import take_release_baseline
