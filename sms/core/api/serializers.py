@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from sms.core.api.errors import validation_detail
+from sms.core.api.related import BatchedFieldMixin
 from sms.core.models import Attachment, JournalEntry, PlannedActivity, RecordLink, Watcher
 from sms.core.registry import activity_kinds, kinds
 from sms.tenancy import context
@@ -22,7 +23,7 @@ def tenant_members():
     )
 
 
-class MemberField(serializers.PrimaryKeyRelatedField):
+class MemberField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
     """A user id that must belong to a member of the current tenant."""
 
     default_error_messages = {

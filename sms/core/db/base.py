@@ -8,8 +8,13 @@ connection never carries one tenant's setting into another's work.
   whenever the context changes or a savepoint rollback may have undone them.
 - In autocommit mode a query that runs under a tenant context is wrapped in its own
   short transaction, so the setting and the query share it.
+- The settings travel with the statement that needs them: a client-side binding cursor
+  (Django's default with psycopg 3) sends ``SELECT set_config(...); <statement>`` in one
+  simple-protocol message and moves on to the statement's result, so applying the
+  context costs no round trip of its own. Other cursors and ``executemany`` send it first.
 """
 
+import psycopg
 from django.db import transaction
 from django.db.backends.postgresql import base
 
@@ -17,6 +22,9 @@ from sms.tenancy import context
 
 _UNSET = object()
 _SET_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)"
+# Savepoint statements read no rows, and ROLLBACK TO may run in an aborted transaction.
+_NO_ROWS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+_SET_SQL_INLINE = "SELECT set_config('app.tenant_id', '{}', true), set_config('app.user_id', '{}', true); "
 
 
 def _wanted() -> tuple[str, str]:
@@ -29,6 +37,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._rls_applied = _UNSET
+        # Changes whenever a transaction begins or ends: lets per-transaction memos (the
+        # incident set-up cache) tell one transaction from the next.
+        self.transaction_serial = 0
         self.execute_wrappers.append(self._rls_guard)
 
     def _apply_rls(self, wanted: tuple[str, str]) -> None:
@@ -36,26 +47,40 @@ class DatabaseWrapper(base.DatabaseWrapper):
             cursor.execute(_SET_SQL, wanted)
         self._rls_applied = wanted
 
+    def _execute_applying(self, wanted, execute, sql, params, many, ctx):
+        """Run the statement with ``wanted`` applied first, in the same round trip when the
+        cursor allows it (the values are digits or empty: safe to inline)."""
+        raw = getattr(ctx.get("cursor"), "cursor", None)
+        inline = isinstance(sql, str) and isinstance(raw, psycopg.ClientCursor) and not many
+        if not inline or not all(v.isdigit() or not v for v in wanted):
+            self._apply_rls(wanted)
+            return execute(sql, params, many, ctx)
+        self._rls_applied = wanted
+        result = execute(_SET_SQL_INLINE.format(*wanted) + sql, params, many, ctx)
+        raw.nextset()  # past set_config's row, to the statement's own result
+        return result
+
     def _rls_guard(self, execute, sql, params, many, ctx):
         wanted = _wanted()
         if self.in_atomic_block:
-            if self._rls_applied != wanted:
-                self._apply_rls(wanted)
+            if self._rls_applied != wanted and not (isinstance(sql, str) and sql.startswith(_NO_ROWS)):
+                return self._execute_applying(wanted, execute, sql, params, many, ctx)
             return execute(sql, params, many, ctx)
         if wanted == ("", ""):
             # Autocommit with no context: the previous transaction's settings are gone.
             return execute(sql, params, many, ctx)
         with transaction.atomic(using=self.alias):
-            self._apply_rls(wanted)
-            return execute(sql, params, many, ctx)
+            return self._execute_applying(wanted, execute, sql, params, many, ctx)
 
     # A transaction's end (or a rolled-back savepoint) discards what set_config did.
     def _commit(self):
         self._rls_applied = _UNSET
+        self.transaction_serial += 1
         return super()._commit()
 
     def _rollback(self):
         self._rls_applied = _UNSET
+        self.transaction_serial += 1
         return super()._rollback()
 
     def _savepoint_rollback(self, sid):
@@ -68,6 +93,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _set_autocommit(self, autocommit):
         self._rls_applied = _UNSET
+        self.transaction_serial += 1
         return super()._set_autocommit(autocommit)
 
     def close(self):

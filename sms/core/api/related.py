@@ -1,0 +1,64 @@
+"""Related rows named in a request body, looked up in one round trip.
+
+A record's body names several related rows by id (service, category, caller, group...);
+DRF looks each up in its own query while validating. ``BatchedRelatedMixin`` on a
+serializer reads all of them first with ``fetch_together`` (one round trip); each field
+with ``BatchedFieldMixin`` then takes its row from there. An id that was not found, or a
+value that is not a plain id, goes through the field's own lookup as before, so the
+messages and rules stay the field's.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from sms.core.db.batch import fetch_together
+
+
+class BatchedFieldMixin:
+    """A primary-key field that takes its row from the serializer's batch when it is there."""
+
+    def to_internal_value(self, data):
+        found = getattr(self.root, "_batched_rows", {}).get(self.field_name)
+        if found is not None and found[0] is data:
+            return found[1]
+        return super().to_internal_value(data)
+
+
+class BatchedPrimaryKeyRelatedField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
+    pass
+
+
+def _plain_id(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.isdigit() and len(value) < 19)
+
+
+class BatchedRelatedMixin:
+    """For a ModelSerializer: its primary-key relations (to-one) are read together before
+    validation. Fields built from the model get ``BatchedPrimaryKeyRelatedField``; declared
+    ones need ``BatchedFieldMixin``."""
+
+    serializer_related_field = BatchedPrimaryKeyRelatedField
+
+    def to_internal_value(self, data):
+        self._batched_rows = self._read_related(data)
+        return super().to_internal_value(data)
+
+    def _read_related(self, data) -> dict:
+        if not hasattr(data, "get"):
+            return {}
+        wanted = []
+        for name, field in self.fields.items():
+            if field.read_only or not isinstance(field, BatchedFieldMixin):
+                continue
+            value = field.get_value(data)
+            if value is empty or value is None or not _plain_id(value):
+                continue
+            wanted.append((name, value, field.get_queryset().filter(pk=value).order_by()))
+        if len(wanted) < 2:  # one lookup costs the same either way
+            return {}
+        rows = fetch_together([qs for _, _, qs in wanted])
+        return {name: (value, found[0]) for (name, value, _), found in zip(wanted, rows, strict=True) if found}
