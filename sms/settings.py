@@ -221,6 +221,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sms.tenancy.permissions.HasCapability"],
     "DEFAULT_FILTER_BACKENDS": [
+        "sms.core.api.strict.RejectUnknownQueryParams",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from sms.core.api import serializers as s
+from sms.core.api.strict import RejectUnknownQueryParams
 from sms.core.api.views import RecordViewSet, TenantModelViewSet, TenantScopedMixin
 from sms.core.workflow import available_transitions, run_transition
 
@@ -222,6 +223,7 @@ class DistributionEntryViewSet(TenantScopedMixin, mixins.CreateModelMixin, mixin
     capability_area = "document"
     action_capabilities = {"list": "document.view", "retrieve": "document.view", "create": "document.update",
                            "destroy": "document.update"}
+    extra_query_params = ("document",)
 
     def scoped_queryset(self):
         qs = DistributionEntry.objects.select_related("user", "party", "document").order_by("document_id", "id")
@@ -264,7 +266,7 @@ class ApprovalRuleViewSet(TenantModelViewSet):
 
     queryset = ApprovalRule.unscoped.none()
     serializer_class = ApprovalRuleSerializer
-    filter_backends = []
+    filter_backends = [RejectUnknownQueryParams]
     action_capabilities = {
         "list": "document.view", "retrieve": "document.view", "create": "document.configure",
         "update": "document.configure", "partial_update": "document.configure", "destroy": "document.configure",
