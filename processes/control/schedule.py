@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -22,72 +23,120 @@ from sms.tenancy import context
 
 from .choices import ChangeState, ChangeType
 from .models import BlackoutWindow, Change
+from .services import SCHEDULED_STATES
 
 S = ChangeState
 # Changes that hold (or may soon hold) a place in the schedule: only these conflict.
-HOLDING_STATES = (
-    S.SUBMITTED,
-    S.ASSESSMENT,
-    S.AWAITING_APPROVAL,
-    S.APPROVED,
-    S.SCHEDULED,
-    S.IMPLEMENTING,
-)
+HOLDING_STATES = SCHEDULED_STATES
 # What the calendar and the feed show unless a state is asked for: everything with a
 # window except drafts and requests that were turned down or withdrawn.
 SHOWN_STATES = tuple(s for s in S.values if s not in (S.DRAFT, S.REJECTED, S.CANCELLED))
 # A change's planned window may be moved (and is then announced) in these states.
 MOVABLE_STATES = (S.APPROVED, S.SCHEDULED)
 MAX_RANGE_DAYS = 400
+# What the calendar, the feed and the API show of a change: loading only these keeps a
+# busy week (a thousand changes) cheap to build.
+SCHEDULE_FIELDS = (
+    "id",
+    "tenant_id",
+    "number",
+    "reference",
+    "title",
+    "state",
+    "change_type",
+    "risk_level",
+    "is_major",
+    "planned_start",
+    "planned_end",
+    "updated_at",
+)
 
 TOPIC_SCHEDULE = "change_schedule"
 
 
 # --- conflicts in SQL ----------------------------------------------------------------------------
-def _conflict_sql() -> str:
+def _conflict_sql(many: bool = False) -> str:
     """Pairs (change, other change, how they meet, CI or service id) for the changes whose
     ids are given: the other change holds a place in the schedule, its window overlaps,
     and it touches the same CI, a CI directly related to one of the change's CIs (a
-    parent or child in the CMDB) or the same service. Driven from the changes' scope
-    (the join tables' indexes), so the size of the schedule hardly matters."""
+    parent or child in the CMDB) or the same service.
+
+    For one change or a few (``many=False``) the query starts from their scope: the join
+    tables' indexes lead to the other changes touching the same things, so the size of
+    the schedule hardly matters. For a whole range (``many=True``, the calendar) that
+    would meet every change of a busy service once per visible change, so the query
+    starts from time instead: the changes that hold a place between the earliest start
+    and the latest end of those given, with their scope, paired with each other."""
     cis = Change.cis.through._meta
     svc = Change.services.through._meta
     ci_table, ci_col = cis.db_table, cis.get_field("configurationitem").column
     svc_table, svc_col = svc.db_table, svc.get_field("service").column
+    # The planner's estimates here are rough (how many changes share a CI or a service),
+    # and a hash join over a whole table costs far more than the few hundred index
+    # look-ups really needed; ``LATERAL (... OFFSET 0)`` keeps those look-ups per row.
+    # Every row carries its change's window, so each pairing is cut by time at once.
+    if many:
+        others = f"""
+    , cand AS MATERIALIZED (
+        SELECT id, planned_start, planned_end, number FROM control_change
+         WHERE tenant_id = %(tenant)s AND state = ANY(%(states)s)
+           AND planned_start < (SELECT max(planned_end) FROM v) AND planned_end > (SELECT min(planned_start) FROM v)
+    ), oci AS MATERIALIZED (
+        SELECT cand.id AS change_id, x.ci_id, cand.planned_start AS os, cand.planned_end AS oe, cand.number
+          FROM cand CROSS JOIN LATERAL (
+            SELECT oc.{ci_col} AS ci_id FROM {ci_table} oc WHERE oc.change_id = cand.id OFFSET 0) x
+    ), osv AS MATERIALIZED (
+        SELECT cand.id AS change_id, x.service_id, cand.planned_start AS os, cand.planned_end AS oe, cand.number
+          FROM cand CROSS JOIN LATERAL (
+            SELECT os.{svc_col} AS service_id FROM {svc_table} os WHERE os.change_id = cand.id OFFSET 0) x
+    )"""
+    else:
+        others = f"""
+    , oci AS NOT MATERIALIZED (
+        SELECT x.change_id, x.{ci_col} AS ci_id, c.planned_start AS os, c.planned_end AS oe, c.number
+          FROM {ci_table} x JOIN control_change c ON c.id = x.change_id
+         WHERE c.tenant_id = %(tenant)s AND c.state = ANY(%(states)s)
+    ), osv AS NOT MATERIALIZED (
+        SELECT x.change_id, x.{svc_col} AS service_id, c.planned_start AS os, c.planned_end AS oe, c.number
+          FROM {svc_table} x JOIN control_change c ON c.id = x.change_id
+         WHERE c.tenant_id = %(tenant)s AND c.state = ANY(%(states)s)
+    )"""
     return f"""
-    WITH v AS (
+    WITH v AS MATERIALIZED (
         SELECT id, planned_start, planned_end FROM control_change
          WHERE tenant_id = %(tenant)s AND id = ANY(%(ids)s)
            AND planned_start IS NOT NULL AND planned_end IS NOT NULL
-    ), vci AS (
-        SELECT vc.change_id, vc.{ci_col} AS ci_id FROM {ci_table} vc JOIN v ON v.id = vc.change_id
-    ), hits AS (
-        SELECT vci.change_id, oc.change_id AS other_id, 'ci' AS kind, oc.{ci_col} AS item_id
-          FROM vci JOIN {ci_table} oc ON oc.{ci_col} = vci.ci_id AND oc.change_id <> vci.change_id
-        UNION
-        SELECT vci.change_id, oc.change_id, 'related', oc.{ci_col}
-          FROM vci
-          JOIN cmdb_relationship r ON r.tenant_id = %(tenant)s AND r.source_id = vci.ci_id
-          JOIN {ci_table} oc ON oc.{ci_col} = r.target_id AND oc.change_id <> vci.change_id
-        UNION
-        SELECT vci.change_id, oc.change_id, 'related', oc.{ci_col}
-          FROM vci
-          JOIN cmdb_relationship r ON r.tenant_id = %(tenant)s AND r.target_id = vci.ci_id
-          JOIN {ci_table} oc ON oc.{ci_col} = r.source_id AND oc.change_id <> vci.change_id
-        UNION
-        SELECT vs.change_id, os.change_id, 'service', os.{svc_col}
-          FROM {svc_table} vs JOIN v ON v.id = vs.change_id
-          JOIN {svc_table} os ON os.{svc_col} = vs.{svc_col} AND os.change_id <> vs.change_id
+    ), vci AS MATERIALIZED (
+        SELECT vc.change_id, vc.{ci_col} AS ci_id, v.planned_start AS vs, v.planned_end AS ve
+          FROM {ci_table} vc JOIN v ON v.id = vc.change_id
+    ), vsv AS MATERIALIZED (
+        SELECT x.change_id, x.{svc_col} AS service_id, v.planned_start AS vs, v.planned_end AS ve
+          FROM {svc_table} x JOIN v ON v.id = x.change_id
+    ), near AS MATERIALIZED (
+        SELECT vci.change_id, n.ci_id, vci.vs, vci.ve FROM vci CROSS JOIN LATERAL (
+            SELECT r.target_id AS ci_id FROM cmdb_relationship r
+             WHERE r.tenant_id = %(tenant)s AND r.source_id = vci.ci_id
+            UNION ALL
+            SELECT r.source_id FROM cmdb_relationship r
+             WHERE r.tenant_id = %(tenant)s AND r.target_id = vci.ci_id
+            OFFSET 0) n
+    ){others}
+    , hits AS (
+        SELECT vci.change_id, oci.change_id AS other_id, 'ci' AS kind, oci.ci_id AS item_id, oci.os, oci.number
+          FROM vci JOIN oci ON oci.ci_id = vci.ci_id AND oci.change_id <> vci.change_id
+                            AND oci.os < vci.ve AND oci.oe > vci.vs
+        UNION ALL
+        SELECT near.change_id, oci.change_id, 'related', oci.ci_id, oci.os, oci.number
+          FROM near JOIN oci ON oci.ci_id = near.ci_id AND oci.change_id <> near.change_id
+                            AND oci.os < near.ve AND oci.oe > near.vs
+        UNION ALL
+        SELECT vsv.change_id, osv.change_id, 'service', osv.service_id, osv.os, osv.number
+          FROM vsv JOIN osv ON osv.service_id = vsv.service_id AND osv.change_id <> vsv.change_id
+                            AND osv.os < vsv.ve AND osv.oe > vsv.vs
     )
-    SELECT h.change_id, h.other_id, h.kind, h.item_id
-      FROM hits h
-      JOIN v ON v.id = h.change_id
-      JOIN control_change o ON o.id = h.other_id
-     WHERE o.tenant_id = %(tenant)s AND o.state = ANY(%(states)s)
-       AND o.planned_start < v.planned_end AND o.planned_end > v.planned_start
-       AND NOT (h.kind = 'related' AND EXISTS (
-            SELECT 1 FROM {ci_table} own WHERE own.change_id = h.change_id AND own.{ci_col} = h.item_id))
-     ORDER BY o.planned_start, o.number, h.kind, h.item_id
+    SELECT change_id, other_id, kind, item_id FROM hits
+     WHERE NOT (kind = 'related' AND (change_id, item_id) IN (SELECT change_id, ci_id FROM vci))
+     ORDER BY os, number, kind, item_id
     """
 
 
@@ -111,15 +160,19 @@ def _blackout_sql() -> str:
     """
 
 
-def conflict_pairs(change_ids) -> dict[int, list[tuple[int, str, int]]]:
-    """``{change id: [(other id, kind, CI or service id), ...]}`` in one query."""
+def conflict_pairs(change_ids, *, many: bool = False) -> dict[int, list[tuple[int, str, int]]]:
+    """``{change id: [(other id, kind, CI or service id), ...]}`` in one query (``many``:
+    the plan for a whole range of changes, see ``_conflict_sql``)."""
     ids = list(change_ids)
     result: dict[int, list] = defaultdict(list)
     if not ids:
         return result
     params = {"tenant": context.require_tenant().pk, "ids": ids, "states": list(HOLDING_STATES)}
-    with connection.cursor() as cursor:
-        cursor.execute(_conflict_sql(), params)
+    with nullcontext() if connection.in_atomic_block else transaction.atomic(), connection.cursor() as cursor:
+        # The estimates of this query are high enough for PostgreSQL to compile it (JIT),
+        # which costs seconds where running it costs milliseconds.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_conflict_sql(many), params)
         for change_id, other_id, kind, item_id in cursor.fetchall():
             result[change_id].append((other_id, kind, item_id))
     return result
@@ -243,7 +296,7 @@ def schedule_queryset(start, end, *, service=None, change_type: str = "", states
         )
     if change_type:
         qs = qs.filter(change_type=change_type)
-    return qs.order_by("planned_start", "number")
+    return qs.only(*SCHEDULE_FIELDS).order_by("planned_start", "number")
 
 
 def schedule(start, end, *, service=None, change_type: str = "", states=None, limit: int | None = None) -> Schedule:
@@ -257,15 +310,13 @@ def schedule(start, end, *, service=None, change_type: str = "", states=None, li
         qs = qs[:limit]
     changes = list(qs)
     holding = [c.pk for c in changes if c.state in HOLDING_STATES]
-    pairs = conflict_pairs(holding)
+    pairs = conflict_pairs(holding, many=True)
     b_pairs = blackout_pairs(holding)
     cis, services = _names(pairs.values())
-    other_ids = {o for ps in pairs.values() for o, _, _ in ps}
-    others = (
-        {c.pk: c for c in Change.objects.filter(pk__in=other_ids).only("id", "reference", "title", "state")}
-        if other_ids
-        else {}
-    )
+    others = {c.pk: c for c in changes}  # most conflicting changes are in view already
+    missing = {o for ps in pairs.values() for o, _, _ in ps} - set(others)
+    if missing:
+        others.update((c.pk, c) for c in Change.objects.filter(pk__in=missing).only(*SCHEDULE_FIELDS))
     windows = list(
         BlackoutWindow.objects.filter(
             Q(starts_at__lt=end, ends_at__gt=start) | Q(pk__in={b for bs in b_pairs.values() for b in bs})

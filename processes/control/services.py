@@ -332,47 +332,11 @@ SCHEDULED_STATES = (
 def conflicts(change: Change) -> list[dict]:
     """Other changes whose planned windows overlap this one's and that touch the same
     service, the same CI, or a CI directly related to one of its CIs (its parents or
-    children in the CMDB), each with what they share."""
-    from django.db.models import Q
+    children in the CMDB), each with what they share. One query finds them, from the
+    change's scope (see ``schedule.conflicts_for``)."""
+    from .schedule import conflicts_for
 
-    from sms.cmdb.models import Relationship
-
-    if change.planned_start is None or change.planned_end is None:
-        return []
-    ci_ids = {c.pk for c in change.cis.all()}
-    service_ids = {s.pk for s in change.services.all()}
-    neighbours = set()
-    if ci_ids:
-        for source_id, target_id in Relationship.objects.filter(
-            Q(source_id__in=ci_ids) | Q(target_id__in=ci_ids)
-        ).values_list("source_id", "target_id"):
-            neighbours.update({source_id, target_id})
-    neighbours -= ci_ids
-    if not (ci_ids or service_ids):
-        return []
-    others = (
-        Change.objects.exclude(pk=change.pk)
-        .filter(
-            state__in=SCHEDULED_STATES,
-            planned_start__lt=change.planned_end,
-            planned_end__gt=change.planned_start,
-        )
-        .filter(Q(cis__in=ci_ids | neighbours) | Q(services__in=service_ids))
-        .distinct()
-        .prefetch_related("cis", "services")
-        .order_by("planned_start", "number")
-    )
-    result = []
-    for other in others:
-        shared = []
-        for ci in other.cis.all():
-            if ci.pk in ci_ids:
-                shared.append(f"the same CI {ci.reference}")
-            elif ci.pk in neighbours:
-                shared.append(f"{ci.reference}, related to a CI of this change")
-        shared.extend(f"the service {s.title}" for s in other.services.all() if s.pk in service_ids)
-        result.append({"change": other, "shares": shared})
-    return result
+    return conflicts_for(change)
 
 
 # --- blackout windows ---------------------------------------------------------------------------
