@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .admin_base import TenantScopedAdmin
-from .models import Attachment, JournalEntry, OutboundMessage, PlannedActivity, RecordLink
+from .models import Attachment, FeedToken, JournalEntry, OutboundMessage, PlannedActivity, RecordLink
 
 
 @admin.register(PlannedActivity)
@@ -55,3 +55,17 @@ class OutboundMessageAdmin(TenantScopedAdmin):
 
         for message in queryset:
             retry(message)
+
+
+@admin.register(FeedToken)
+class FeedTokenAdmin(admin.ModelAdmin):
+    """Calendar feed keys: seen and deleted (revoked) here, made by their member only."""
+
+    list_display = ("prefix", "user", "membership", "created_at", "last_used_at")
+    readonly_fields = ("prefix", "digest", "user", "membership", "created_at", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the secret is shown once, to its member, on the schedule of change page
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
