@@ -1,6 +1,6 @@
 """Demo data of escalation and major incidents: four escalation rules, the major incident
 definition, one major incident run from declaration to closure with its review, and the
-outbox messages these produce (some sent, some still queued). Idempotent."""
+outbox messages these produce (some sent, the rest held). Idempotent."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def _rules(groups) -> None:
 @transaction.atomic
 def seed_escalation(tenant, people) -> None:
     from sms.cmdb.models import Service
-    from sms.core.models import OutboundMessage
+    from sms.core.models import MessageStatus, OutboundMessage
     from sms.core.outbox import send_due
     from sms.parties.models import Contact, Party
 
@@ -119,7 +119,7 @@ def seed_escalation(tenant, people) -> None:
     ).save(reason="Review recorded")
     run_transition(incident, "close", by=owner)
     # The notices of this incident went out (the demo uses the in-memory mail backend);
-    # whatever else the seed queued stays queued until a worker sends it.
+    # whatever else the seed queued is held, to show what the SMS would send.
     from django.contrib.contenttypes.models import ContentType
 
     ids = list(
@@ -129,5 +129,7 @@ def seed_escalation(tenant, people) -> None:
             topic__in=["major_incident", "incident_update"],
         ).values_list("pk", flat=True)
     )
+    # The seed holds what it queues (sms.core.outbox.held): release these to be sent.
+    OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.HELD).update(status=MessageStatus.QUEUED)
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         send_due(ids)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +26,22 @@ from .models.outbox import MAX_ATTEMPTS, MessageStatus, OutboundMessage
 
 log = logging.getLogger(__name__)
 
+# True while demo data is seeded: messages are written as held, not sent.
+_holding: ContextVar[bool] = ContextVar("outbox_holding", default=False)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Within this block, queued messages are written as held and never sent by
+    themselves: demo data shows the notices the SMS would send without mailing the
+    demo people at start-up."""
+    token = _holding.set(True)
+    try:
+        yield
+    finally:
+        _holding.reset(token)
+
+
 # Wait before attempt n+1 after n failures: 1, 5, 15, 60, 240 minutes.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 
@@ -35,10 +53,12 @@ def backoff(attempts: int) -> dt.timedelta:
 def queue_mail(
     recipients: Iterable[str], subject: str, body: str, *, record=None, topic: str = ""
 ) -> list[OutboundMessage]:
-    """One queued message per distinct non-empty address, in the current transaction."""
+    """One queued message per distinct non-empty address, in the current transaction
+    (held instead, and not sent, inside ``held()``)."""
     addresses = sorted({a.strip().lower() for a in recipients if a and a.strip()})
     if not addresses:
         return []
+    holding = _holding.get()
     on_record = {}
     if record is not None:
         on_record = {"content_type": ContentType.objects.get_for_model(record), "object_id": record.pk}
@@ -50,12 +70,14 @@ def queue_mail(
                 subject=subject[:250],
                 body=body,
                 topic=topic,
+                status=MessageStatus.HELD if holding else MessageStatus.QUEUED,
                 **on_record,
             )
             for address in addresses
         ]
     )
-    schedule_send([m.pk for m in messages])
+    if not holding:
+        schedule_send([m.pk for m in messages])
     return messages
 
 

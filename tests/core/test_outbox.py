@@ -163,3 +163,20 @@ def test_planned_activity_reminder_goes_through_the_outbox(personas, tenant_a, d
         row = OutboundMessage.objects.get(topic="planned_activity")
     assert row.recipient == "acme-process_owner@example.test" and row.status == "sent"
     assert mail.outbox[0].subject.endswith("Supplier review")
+
+
+def test_messages_written_while_held_are_not_sent_until_retried(personas, tenant_a, django_capture_on_commit_callbacks):
+    """Seeding demo data holds its notices: they show in the outbox and nobody is mailed."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, outbox.held():
+        messages = queue(tenant_a, personas["agent"], "held@example.test")
+    assert callbacks == [] and mail.outbox == []
+    with context.tenant_context(tenant_a):
+        assert OutboundMessage.objects.get(pk=messages[0].pk).status == MessageStatus.HELD
+        assert outbox.send_due() == {"sent": 0, "queued": 0, "failed": 0, "skipped": 0}  # the sweep leaves it
+    with context.tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=True):
+        outbox.retry(messages[0])  # a person may still send it
+    assert [m.to[0] for m in mail.outbox] == ["held@example.test"]
+    # Outside the block, messages are queued and sent as usual.
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(tenant_a, personas["agent"], "after@example.test")
+    assert len(mail.outbox) == 2

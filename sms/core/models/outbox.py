@@ -23,12 +23,16 @@ class MessageStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # Written while demo data was seeded: kept to show what the SMS would send, never sent
+    # on its own (a person may still send one with "retry").
+    HELD = "held", "Held (demo data, not sent)"
 
 
 MESSAGE_STATUS_COLOURS = {
     MessageStatus.QUEUED: "amber",
     MessageStatus.SENT: "green",
     MessageStatus.FAILED: "red",
+    MessageStatus.HELD: "grey",
 }
 
 

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from sms.core import demo
+from sms.core import demo, outbox
 from sms.core.models import IntervalUnit, PlannedActivity, Visibility
 from sms.core.services import add_journal_entry
 from sms.core.workflow import run_transition
@@ -48,7 +48,8 @@ class Command(BaseCommand):
         User = get_user_model()
         password = demo_password()
         logins: list[tuple[str, str, str]] = []
-        with transaction.atomic():
+        # Notices the demo's events would send are kept as held: none goes out at start-up.
+        with transaction.atomic(), outbox.held():
             for slug, name, tz in TENANTS:
                 tenant = create_tenant(slug, name, tz)
                 people = {}
