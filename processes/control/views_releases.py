@@ -332,8 +332,9 @@ class ReleaseCalendarView(TenantViewMixin, TemplateView):
         form = CalendarFilter(self.request.GET or None)
         service = None
         if form.is_bound and form.is_valid():
+            span = end - start
             start = form.cleaned_data.get("start") or start
-            end = form.cleaned_data.get("end") or max(end, start)
+            end = form.cleaned_data.get("end") or max(end, start + span)
             if (end - start).days > MAX_CALENDAR_DAYS:
                 end = start + dt.timedelta(days=MAX_CALENDAR_DAYS)
             service = form.cleaned_data.get("service")

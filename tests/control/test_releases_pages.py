@@ -255,3 +255,12 @@ def test_service_desk_home_shows_the_releases_of_the_next_two_weeks(web, persona
     assert "Releases in the next two weeks" in page
     assert soon.reference in page and far.reference not in page and done.reference not in page
     assert "Releases in the next two weeks" not in web("auditor").get(f"/t/{tenant_a.slug}/").content.decode()
+
+
+def test_calendar_from_a_start_date_shows_the_same_span_after_it(web, personas, tenant_a):
+    now = timezone.now()
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        far = make_release(personas, title="Far ahead", planned_start=now + dt.timedelta(days=200))
+    start = (now + dt.timedelta(days=190)).date().isoformat()
+    page = web("agent").get(f"/t/{tenant_a.slug}/releases/calendar/", {"start": start}).content.decode()
+    assert far.reference in page
