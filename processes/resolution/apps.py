@@ -34,6 +34,10 @@ class ResolutionConfig(AppConfig):
         grant(Role.ADMIN, "resolution.configure")
         # Support group members: administrators and process owners (who hold no *.delete) keep them.
         grant(Role.PROCESS_OWNER, "groupmember.delete")
+        # Their cache (read on every incident write) is renewed when any of them changes.
+        from . import config_cache
+
+        config_cache.connect()
         panels.register()
         demo.register(seed_demo)
         from .demo_volume import seed_incident_volume

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from sms.tenancy import context
 
+from . import config_cache
 from . import working_time as wt
 from .choices import DEFAULT_LEVELS, DEFAULT_MATRIX, RUNNING_STATES, IncidentState, default_matrix
 from .clocks import Clock
-from .models import Incident, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar, ServiceHours
+from .models import Incident, PriorityLevel, PriorityMatrixCell, ResolutionSettings, ServiceCalendar
 
 S = IncidentState
 
@@ -54,7 +55,7 @@ def resolution_settings() -> ResolutionSettings:
 
 
 def matrix() -> dict[tuple[int, int], int]:
-    cells = dict(((c.impact, c.urgency), c.priority) for c in PriorityMatrixCell.objects.all())
+    cells = dict(config_cache.current().matrix)  # cached per tenant; see config_cache
     if len(cells) < len(DEFAULT_MATRIX):
         ensure_defaults()
         cells = dict(((c.impact, c.urgency), c.priority) for c in PriorityMatrixCell.objects.all())
@@ -91,10 +92,11 @@ def scale_errors(impact, urgency, size: int) -> dict[str, str]:
 
 def targets(level: int) -> tuple[int, int]:
     """(response, resolution) target minutes of a priority level."""
-    row = PriorityLevel.objects.filter(level=level).first()
-    if row is None:
-        ensure_defaults()
-        row = PriorityLevel.objects.get(level=level)
+    found = config_cache.current().targets.get(int(level))  # cached per tenant; see config_cache
+    if found is not None:
+        return found
+    ensure_defaults()
+    row = PriorityLevel.objects.get(level=level)
     return row.response_minutes, row.resolution_minutes
 
 
@@ -127,15 +129,16 @@ def _matrix_inputs_changed(incident: Incident) -> bool:
 # --- clocks ---------------------------------------------------------------------------------
 def calendar_for(incident: Incident) -> wt.WorkingCalendar:
     """The service's calendar, else the tenant's default, else 24x7 in the tenant's zone."""
-    calendar: ServiceCalendar | None = None
-    if incident.service_id:
-        link = ServiceHours.objects.select_related("calendar").filter(service_id=incident.service_id).first()
-        calendar = link.calendar if link else None
-    if calendar is None:
-        calendar = resolution_settings().default_calendar
-    if calendar is None:
+    setup = config_cache.current()  # cached per tenant; see config_cache
+    found = setup.service_calendars.get(incident.service_id) if incident.service_id else None
+    if found is None:
+        found = setup.default_calendar
+    if found is None and not setup.has_settings:  # first use: the settings row is created
+        calendar: ServiceCalendar | None = resolution_settings().default_calendar
+        found = calendar.working_calendar() if calendar is not None else None
+    if found is None:
         return wt.WorkingCalendar.twenty_four_seven(context.require_tenant().time_zone or "UTC")
-    return calendar.working_calendar()
+    return found
 
 
 def opened_at(incident: Incident) -> dt.datetime:

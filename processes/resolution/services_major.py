@@ -15,7 +15,7 @@ from django.utils import timezone
 from sms.core.api.serializers import tenant_members
 from sms.tenancy import context
 
-from . import notifications
+from . import config_cache, notifications
 from .choices import OPEN_STATES
 from .models import Incident, MajorIncidentDefinition, MajorIncidentReview
 from .services_escalation import note
@@ -90,7 +90,7 @@ def auto_declare(incident: Incident, *, by=None) -> bool:
     given instance gets the declaration fields too."""
     if incident.is_major or incident.state not in OPEN_STATES:
         return False
-    rule = definition()
+    rule = config_cache.current().rule() or definition()  # cached per tenant; see config_cache
     if not matches_rule(incident, rule):
         return False
     declared = declare_major(

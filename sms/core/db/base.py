@@ -40,6 +40,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # Changes whenever a transaction begins or ends: lets per-transaction memos (the
         # incident set-up cache) tell one transaction from the next.
         self.transaction_serial = 0
+        self.savepoint_rollbacks = 0  # likewise, for what a rolled-back savepoint undid
         self.execute_wrappers.append(self._rls_guard)
 
     def _apply_rls(self, wanted: tuple[str, str]) -> None:
@@ -90,6 +91,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._savepoint_rollback(sid)
         finally:
             self._rls_applied = _UNSET
+            self.savepoint_rollbacks += 1
 
     def _set_autocommit(self, autocommit):
         self._rls_applied = _UNSET
