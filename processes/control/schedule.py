@@ -61,12 +61,13 @@ def _conflict_sql(many: bool = False) -> str:
     and it touches the same CI, a CI directly related to one of the change's CIs (a
     parent or child in the CMDB) or the same service.
 
-    For one change or a few (``many=False``) the query starts from their scope: the join
-    tables' indexes lead to the other changes touching the same things, so the size of
-    the schedule hardly matters. For a whole range (``many=True``, the calendar) that
-    would meet every change of a busy service once per visible change, so the query
-    starts from time instead: the changes that hold a place between the earliest start
-    and the latest end of those given, with their scope, paired with each other."""
+    A CI is in few changes, a busy service in thousands. So shared services are found
+    from time: the changes that hold a place between the earliest start and the latest
+    end of those given, with their services. Shared and related CIs are found from the
+    change's CIs through the join table's index for one change or a few
+    (``many=False``), and from the same changes by time for a whole range (``many=True``,
+    the calendar), where going through the CIs would meet the same changes again and
+    again."""
     cis = Change.cis.through._meta
     svc = Change.services.through._meta
     ci_table, ci_col = cis.db_table, cis.get_field("configurationitem").column
@@ -75,30 +76,31 @@ def _conflict_sql(many: bool = False) -> str:
     # and a hash join over a whole table costs far more than the few hundred index
     # look-ups really needed; ``LATERAL (... OFFSET 0)`` keeps those look-ups per row.
     # Every row carries its change's window, so each pairing is cut by time at once.
-    if many:
-        others = f"""
+    # Other changes by time: those holding a place between the earliest start and the
+    # latest end of the changes given (the planned_start index; cheap for one window).
+    others = f"""
     , cand AS MATERIALIZED (
         SELECT id, planned_start, planned_end, number FROM control_change
          WHERE tenant_id = %(tenant)s AND state = ANY(%(states)s)
            AND planned_start < (SELECT max(planned_end) FROM v) AND planned_end > (SELECT min(planned_start) FROM v)
-    ), oci AS MATERIALIZED (
-        SELECT cand.id AS change_id, x.ci_id, cand.planned_start AS os, cand.planned_end AS oe, cand.number
-          FROM cand CROSS JOIN LATERAL (
-            SELECT oc.{ci_col} AS ci_id FROM {ci_table} oc WHERE oc.change_id = cand.id OFFSET 0) x
     ), osv AS MATERIALIZED (
         SELECT cand.id AS change_id, x.service_id, cand.planned_start AS os, cand.planned_end AS oe, cand.number
           FROM cand CROSS JOIN LATERAL (
             SELECT os.{svc_col} AS service_id FROM {svc_table} os WHERE os.change_id = cand.id OFFSET 0) x
     )"""
+    if many:
+        others += f"""
+    , oci AS MATERIALIZED (
+        SELECT cand.id AS change_id, x.ci_id, cand.planned_start AS os, cand.planned_end AS oe, cand.number
+          FROM cand CROSS JOIN LATERAL (
+            SELECT oc.{ci_col} AS ci_id FROM {ci_table} oc WHERE oc.change_id = cand.id OFFSET 0) x
+    )"""
     else:
-        others = f"""
+        # A CI is in few changes: from the change's CIs through the join table's index.
+        others += f"""
     , oci AS NOT MATERIALIZED (
         SELECT x.change_id, x.{ci_col} AS ci_id, c.planned_start AS os, c.planned_end AS oe, c.number
           FROM {ci_table} x JOIN control_change c ON c.id = x.change_id
-         WHERE c.tenant_id = %(tenant)s AND c.state = ANY(%(states)s)
-    ), osv AS NOT MATERIALIZED (
-        SELECT x.change_id, x.{svc_col} AS service_id, c.planned_start AS os, c.planned_end AS oe, c.number
-          FROM {svc_table} x JOIN control_change c ON c.id = x.change_id
          WHERE c.tenant_id = %(tenant)s AND c.state = ANY(%(states)s)
     )"""
     return f"""
@@ -169,9 +171,10 @@ def conflict_pairs(change_ids, *, many: bool = False) -> dict[int, list[tuple[in
         return result
     params = {"tenant": context.require_tenant().pk, "ids": ids, "states": list(HOLDING_STATES)}
     with nullcontext() if connection.in_atomic_block else transaction.atomic(), connection.cursor() as cursor:
-        # The estimates of this query are high enough for PostgreSQL to compile it (JIT),
-        # which costs seconds where running it costs milliseconds.
-        cursor.execute("SET LOCAL jit = off")
+        if many:
+            # Over a range the estimates are high enough for PostgreSQL to compile the
+            # query (JIT), which costs seconds where running it costs milliseconds.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(_conflict_sql(many), params)
         for change_id, other_id, kind, item_id in cursor.fetchall():
             result[change_id].append((other_id, kind, item_id))

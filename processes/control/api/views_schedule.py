@@ -123,6 +123,14 @@ class ScheduleActions:
     def action_capabilities(self) -> dict[str, str]:
         return {**super().action_capabilities, "schedule": "change.view", "reschedule": "change.transition"}
 
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if getattr(self, "action", None) == "conflicts":
+            # Conflict detection reads the change's scope itself: the list's prefetches
+            # (scope, approvals) would be wasted queries on every check.
+            qs = qs.prefetch_related(None)
+        return qs
+
     @extend_schema(
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATETIME, required=True, description="Start of the range."),
