@@ -5,7 +5,7 @@
     python -m sms.launcher lint           ruff check .
     python -m sms.launcher env            print shell exports for the database in use
     python -m sms.launcher psql [ARGS]    psql as the owner on the embedded database
-    python -m sms.launcher bench NAME     run bench/NAME.py (api_lists, cmdb); prints numbers
+    python -m sms.launcher bench NAME     run bench/NAME.py (api_lists, cmdb, incidents, problems, schedule)
     python -m sms.launcher stop           stop the embedded PostgreSQL and Redis, if running
 
 With no ``DATABASE_URL`` in the environment, PostgreSQL is started from the
@@ -489,7 +489,7 @@ def cmd_psql(argv: list[str]) -> int:
 
 
 def cmd_bench(argv: list[str]) -> int:
-    """``./dev bench NAME [ARGS]``: run bench/NAME.py (api_lists, cmdb) on the database."""
+    """``./dev bench NAME [ARGS]``: run bench/NAME.py (any file in bench/ but the harness) on the database."""
     names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "harness")  # harness: shared code
     if not argv or argv[0] not in names:
         raise LauncherError(f"name a benchmark: {', '.join(names)}")
