@@ -475,3 +475,31 @@ def test_moving_from_the_change_page(parties_scene, web, personas, tenant_a):
         assert Change.objects.get(pk=change.pk).planned_start == new.replace(second=0, microsecond=0)
     assert any("moved" in m.subject for m in outbox(tenant_a, change))
     assert web("auditor").post(f"/t/{tenant_a.slug}/changes/{change.pk}/reschedule/", {}).status_code == 403
+
+
+def test_calendar_with_the_demo_data(personas, tenant_a, web):
+    """The demo's changes and blackouts show in the schedule of change, next month too."""
+    from processes.control.demo import seed_demo
+
+    with context.tenant_context(tenant_a, personas["admin"]):
+        for _ in range(4):
+            ServiceFactory()
+        for _ in range(3):
+            ConfigurationItemFactory()
+        seed_demo(tenant_a, personas)
+        planned = Change.objects.exclude(state__in=["draft", "rejected", "cancelled"]).filter(
+            planned_start__isnull=False
+        )
+        first = planned.order_by("planned_start").first()
+    client = web("change_approver")
+    base = f"/t/{tenant_a.slug}/changes/calendar/"
+    today = timezone.localdate()
+    html = "".join(
+        client.get(base, {"date": day.isoformat()}).content.decode()
+        for day in (timezone.localdate(first.planned_start), today, today + dt.timedelta(days=31))
+    )
+    assert "Blackout: Year-end freeze" in html
+    assert first.reference in html
+    assert 'class="cal-change conflict' in html  # the demo plans a change into the peak sales weekend
+    feed = Client().get(feed_url(web, "change_approver", tenant_a)).content.decode()
+    assert "SUMMARY:Blackout: Year-end freeze" in feed.replace("\r\n ", "")
