@@ -4,8 +4,9 @@ from django.db.models import Q
 from sms.core.api.serializers import tenant_members
 from sms.core.filters import FilterSet, RecordFilterSet
 
-from .choices import PRIORITY_LEVELS, Channel, Impact, IncidentState, Urgency
+from .choices import PRIORITY_LEVELS, SCALE_LEVELS, Channel, Impact, IncidentState, Urgency, scale_label
 from .models import Category, Incident, PriorityLevel, PriorityMatrixCell, ServiceCalendar, ServiceHours
+from .models.config import current_scale_size
 
 PRIORITY_CHOICES = [(n, f"P{n}") for n in PRIORITY_LEVELS]
 
@@ -42,6 +43,13 @@ class IncidentFilterSet(RecordFilterSet):
     is_security = django_filters.BooleanFilter(label="Information security")
     breached = django_filters.BooleanFilter(method="filter_breached", label="Target breached")
     is_major = django_filters.BooleanFilter(label="Major incident")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The tenant's labels; the values stay 1 to 5, as records may keep a former scale's level.
+        size = current_scale_size()
+        for name in ("impact", "urgency"):
+            self.filters[name].extra["choices"] = [(n, scale_label(name, n, size)) for n in SCALE_LEVELS]
 
     class Meta:
         model = Incident

@@ -180,12 +180,15 @@ def test_forms_offer_only_the_levels_of_the_scale(web, personas, tenant_a, in_te
     assert options(html, "impact") == ["1", "2", "3"] and options(html, "urgency") == ["1", "2", "3"]
     assert options(agent.get("/t/acme/problems/new/").content.decode(), "urgency") == ["1", "2", "3"]
     assert options(agent.get("/t/acme/desk/").content.decode(), "impact") == ["1", "2", "3"]
+    listing = agent.get("/t/acme/incidents/").content.decode()
+    assert "3 - Low: one user" in listing and "4 (not on the current 3-level scale)" in listing
     resp = agent.post("/t/acme/incidents/new/", {"title": "x", "impact": 1, "urgency": 4, "channel": "phone"})
     assert resp.status_code == 200 and "Select a valid choice" in resp.content.decode()
     with in_tenant(tenant_a, personas["admin"]):
         services_matrix.switch_matrix_size(5, membership=membership_of(personas["admin"], tenant_a))
     html = agent.get("/t/acme/incidents/new/").content.decode()
     assert options(html, "impact") == ["1", "2", "3", "4", "5"] and "5 - Planned: can wait" in html
+    assert "4 - Minor: a few users" in agent.get("/t/acme/incidents/").content.decode()
     assert options(agent.get("/t/acme/problems/new/").content.decode(), "impact") == ["1", "2", "3", "4", "5"]
     # An incident with a level of the former scale shows it, and asks for a current one.
     inc = make_incident(impact=5, urgency=5)
