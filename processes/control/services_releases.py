@@ -108,6 +108,9 @@ def save_release(release: Release, *, by, reason: str = "", **relations) -> Rele
     release.full_clean(
         exclude=["tenant", "state", "number", "reference", "created_by", "updated_by", "owner", "release_manager"]
     )
+    errors = _finished_records_added(release, relations)
+    if errors:
+        raise ValidationError(errors)
     release._history_user = by
     release.save(reason=reason or ("Planned" if adding else "Edited"))
     for name, rows in relations.items():
@@ -136,6 +139,27 @@ def save_review(release: Release, *, by, notes: str) -> Release:
     locked._history_user = by
     locked.save(reason="Success or failure analysis recorded")
     return locked
+
+
+def _finished_records_added(release: Release, relations: dict) -> dict:
+    """A release closes open problems and known errors: newly linking one that is
+    already finished (resolved, closed, retired) is refused. Ones linked earlier stay."""
+    from processes.resolution.problem_choices import KnownErrorState, ProblemState
+
+    checks = (
+        ("problems", (ProblemState.RESOLVED, ProblemState.CLOSED, ProblemState.CANCELLED)),
+        ("known_errors", (KnownErrorState.RETIRED,)),
+    )
+    errors = {}
+    for name, finished in checks:
+        rows = relations.get(name)
+        if not rows:
+            continue
+        linked = set(getattr(release, name).values_list("pk", flat=True)) if release.pk else set()
+        done = [r.reference for r in rows if r.pk not in linked and r.state in finished]
+        if done:
+            errors[name] = f"Already finished, nothing left for a release to close: {', '.join(sorted(done))}."
+    return errors
 
 
 def _lock_editable(release: Release, action: str) -> Release:

@@ -429,3 +429,19 @@ def test_deployment_waits_for_the_release_s_requests_for_change(api, personas, t
         Release.changes.through.objects.filter(release_id=release.pk).delete()
         release.changes.add(ok)
     assert take(api("process_owner"), release, "start_deployment").status_code == 200
+
+
+def test_a_release_does_not_newly_link_finished_problems_or_known_errors(api, personas, tenant_a):
+    with context.tenant_context(tenant_a, personas["process_owner"]):
+        ke = KnownErrorFactory()
+        ke = run_transition(ke, "retire", by=personas["process_owner"], reason="Gone")
+        problem = ProblemFactory()
+        problem = run_transition(problem, "cancel", by=personas["process_owner"], reason="Duplicate")
+        ci = ConfigurationItemFactory()
+    resp = api("process_owner").post(
+        "/api/v1/releases/",
+        {"title": "Closes old things", "cis": [ci.pk], "known_errors": [ke.pk], "problems": [problem.pk]},
+        format="json",
+    )
+    assert resp.status_code == 400 and {"known_errors", "problems"} <= set(resp.json()), resp.content
+    assert ke.reference in resp.json()["known_errors"][0]
