@@ -128,6 +128,8 @@ class CalendarView(TenantViewMixin, TemplateView):
             month_url=link(view="month"),
             week_url=link(view="week"),
             feed_token=FeedToken.objects.filter(membership=self.membership).first(),
+            # A change's page is this plus its id: one reverse() instead of one per link.
+            changes_url=reverse("changes:list", kwargs={"tenant_slug": self.tenant.slug}),
             can_create=self.membership.can("change.create"),
         )
         return ctx
