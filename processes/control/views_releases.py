@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from processes.resolution.problem_choices import OPEN_PROBLEM_STATES, KnownErrorState
 from sms.core.views.mixins import TenantViewMixin
 from sms.core.views.records import (
     Column,
@@ -103,6 +105,15 @@ class ReleaseForm(RecordForm):
         for name in ("changes", "problems", "known_errors"):
             self.fields[name].queryset = self.fields[name].queryset.order_by("-number")
             self.fields[name].label_from_instance = lambda r: f"{r.reference} {r.title}"
+        # Offer the problems and known errors still open, and those already linked.
+        linked = {name: list(getattr(self.instance, name).values_list("pk", flat=True)) if self.instance.pk else []
+                  for name in ("problems", "known_errors")}
+        self.fields["problems"].queryset = self.fields["problems"].queryset.filter(
+            Q(state__in=OPEN_PROBLEM_STATES) | Q(pk__in=linked["problems"])
+        )
+        self.fields["known_errors"].queryset = self.fields["known_errors"].queryset.filter(
+            Q(state=KnownErrorState.OPEN) | Q(pk__in=linked["known_errors"])
+        )
         self.fields["release_manager"].help_text = "Empty: you. The release manager never approves the release."
         if self.instance.pk is None or self.instance.state in RELEASE_EDITABLE_STATES:
             del self.fields["review_notes"]
