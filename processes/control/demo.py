@@ -141,6 +141,7 @@ def _plan_major(change: Change, people) -> None:
     from django.contrib.contenttypes.models import ContentType
 
     from documents.models import Document
+    from documents.services import create_version
     from sms.core.models import LinkType, RecordLink
 
     owner = people[Role.PROCESS_OWNER]
@@ -149,6 +150,14 @@ def _plan_major(change: Change, people) -> None:
         description="Customers affected, communication, data hand-over and the date service ends.",
         document_type="plan",
         owner=owner,
+    )
+    create_version(
+        plan,
+        by=owner,
+        change_summary="First draft",
+        content=f"# Transition plan\n\nChange: {change.reference} {change.title}\n\n"
+        "1. Customers affected and how they are told.\n2. Data handed over or archived.\n"
+        "3. The date the service ends or moves, agreed in the service review.\n",
     )
     RecordLink.objects.create(
         source_type=ContentType.objects.get_for_model(Change),

@@ -43,6 +43,18 @@ def test_demo_has_every_type_and_stage_and_is_idempotent(demo, personas):
         } <= states
         assert set(Change.objects.values_list("change_type", flat=True)) == {"standard", "normal", "emergency"}
         assert Change.objects.filter(is_major=True).exists()
+        # Major changes that went to their approvers did so with their service transition plan.
+        from processes.control.models.changes import service_design_links
+
+        for major in Change.objects.filter(is_major=True, approval_requested_at__isnull=False):
+            assert service_design_links(major).exists(), major.reference
+        # The failed change was investigated; a trend report waits with its conclusions.
+        from processes.control.models import ChangeTrendReport
+        from processes.control.models.changes import investigation_actions
+
+        failed = Change.objects.get(outcome="backed_out")
+        assert failed.investigation_findings and investigation_actions(failed).count() == 2
+        assert ChangeTrendReport.objects.filter(activity__isnull=False).exclude(conclusions="").exists()
         # Nobody decided on a change they requested; every decision has its rationale.
         for row in ChangeApproval.objects.exclude(decision="pending").select_related("change"):
             assert row.approver_id not in (row.change.requester_id, row.change.created_by_id)

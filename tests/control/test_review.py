@@ -329,3 +329,13 @@ def test_trend_pages(web, personas, tenant_a):
     assert web("process_owner").post(resp["Location"], {"conclusions": "Fine."}).status_code == 302
     assert b"Fine." in web("auditor").get(resp["Location"]).content
     assert web("outsider").get(resp["Location"]).status_code == 404
+
+
+def test_policy_page_title_is_plain_text(web, personas):
+    """The blackout section once sat inside the title block and landed in <title>."""
+    import re
+
+    content = web("auditor").get("/t/acme/change-policy/").content.decode()
+    title = re.search(r"<title>(.*?)</title>", content, re.S).group(1)
+    assert "<" not in title and "Change management policy" in title
+    assert content.count('id="blackout-title"') == 1
