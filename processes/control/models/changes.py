@@ -320,7 +320,8 @@ class Change(WorkflowModel, Record):
             models.Index(fields=["tenant", "state", "-number"], name="control_change_state_idx"),
             models.Index(fields=["tenant", "change_type", "-number"], name="control_change_type_idx"),
             models.Index(fields=["tenant", "requester", "-number"], name="control_change_requester_idx"),
-            models.Index(fields=["tenant", "planned_start"], name="control_change_start_idx"),
+            # The schedule: changes overlapping a window (start before its end, end after its start).
+            models.Index(fields=["tenant", "planned_start", "planned_end"], name="control_change_window_idx"),
             search_index("control_change_search_idx", "title", "description"),
         ]
 
