@@ -156,9 +156,10 @@ class ChangeForm(RecordForm):
             raise
 
 
-class _ChangeFormMixin:
-    model = Change
-    form_class = ChangeForm
+class SavedThroughServiceMixin:
+    """Create/update views whose form saves through a service function (``form.save()``
+    raises ValidationError with field messages, or IntegrityError on a clash); the
+    subclass names ``model`` and ``form_class``."""
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "by": self.request.user}
@@ -174,6 +175,11 @@ class _ChangeFormMixin:
             return self.form_invalid(form)
         messages.success(self.request, f"{self.object.reference} saved.")
         return HttpResponseRedirect(self.get_success_url())
+
+
+class _ChangeFormMixin(SavedThroughServiceMixin):
+    model = Change
+    form_class = ChangeForm
 
 
 class ChangeListView(RecordListView):

@@ -43,6 +43,7 @@ from .release_choices import (
     ReleaseState,
     ReleaseType,
 )
+from .views import SavedThroughServiceMixin
 
 MAX_CALENDAR_DAYS = 366
 POLICY_FIELDS = ["service", "release_types", "frequency", "emergency_definition", "incident_window_days", "agreed_with"]
@@ -144,24 +145,9 @@ class ReleaseForm(RecordForm):
             raise
 
 
-class _ReleaseFormMixin:
+class _ReleaseFormMixin(SavedThroughServiceMixin):
     model = Release
     form_class = ReleaseForm
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "by": self.request.user}
-
-    def form_valid(self, form):
-        try:
-            with transaction.atomic():
-                self.object = form.save()
-        except ValidationError:
-            return self.form_invalid(form)
-        except IntegrityError:
-            form.add_error(None, "This conflicts with an existing record; check the values and try again.")
-            return self.form_invalid(form)
-        messages.success(self.request, f"{self.object.reference} saved.")
-        return HttpResponseRedirect(self.get_success_url())
 
 
 class ReleaseListView(RecordListView):

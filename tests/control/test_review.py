@@ -16,21 +16,9 @@ from processes.control.services_review import ACTIVITY_KIND, analyse_changes, pe
 from sms.core.models import LinkType, PlannedActivity, RecordLink
 from sms.core.workflow import run_transition
 from sms.tenancy import context
+from tests.control.test_changes import reload, take, url
 from tests.factories import CITypeFactory, ConfigurationItemFactory, ServiceFactory
 from tests.factories_control import approved_change, make_change
-
-
-def url(change, tail: str = "") -> str:
-    return f"/api/v1/changes/{change.pk}/{tail}"
-
-
-def take(client, change, name, reason="ok"):
-    return client.post(url(change, f"transitions/{name}/"), {"reason": reason}, format="json")
-
-
-def reload(change, tenant):
-    with context.tenant_context(tenant):
-        return Change.objects.get(pk=change.pk)
 
 
 def failed_change(people, tenant, *, back_out=True, cis=()):
