@@ -47,9 +47,11 @@ class IncidentFilterSet(RecordFilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The tenant's labels; the values stay 1 to 5, as records may keep a former scale's level.
+        # Set on this instance's built field: the class's filter may already hold a field built
+        # with the plain choices (the OpenAPI schema builds them), which a copy would keep.
         size = current_scale_size()
         for name in ("impact", "urgency"):
-            self.filters[name].extra["choices"] = [(n, scale_label(name, n, size)) for n in SCALE_LEVELS]
+            self.filters[name].field.choices = [(n, scale_label(name, n, size)) for n in SCALE_LEVELS]
 
     class Meta:
         model = Incident
