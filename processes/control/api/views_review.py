@@ -4,14 +4,11 @@ change endpoints)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from sms.core.api.errors import validation_detail
 from sms.core.api.views import TenantScopedMixin
 
 from .. import services_review
@@ -51,10 +48,8 @@ class InvestigationActions:
         change = self.get_object()
         body = s.InvestigationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            change = services_review.record_investigation(change, by=request.user, **body.validated_data)
-        except DjangoValidationError as exc:
-            raise ValidationError(validation_detail(exc)) from exc
+        # A refusal of the service (Django's ValidationError) becomes a 400 in the API's exception handler.
+        change = services_review.record_investigation(change, by=request.user, **body.validated_data)
         return Response(s.InvestigationSerializer(investigation_body(change)).data, status=status.HTTP_200_OK)
 
 
