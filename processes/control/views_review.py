@@ -137,25 +137,17 @@ def _trends_url(request, pk: int | None = None) -> str:
     return reverse("change-trends:detail", kwargs={"tenant_slug": request.tenant.slug, "pk": pk})
 
 
-class TrendPeriodForm(forms.Form):
-    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    incident_window_days = forms.IntegerField(
-        label="Incident window (days)",
-        min_value=0,
-        max_value=90,
-        initial=services_review.DEFAULT_INCIDENT_WINDOW_DAYS,
-        help_text="An incident on a changed CI within this many days after the change counts as possibly caused by it.",
-    )
+class TrendPeriodForm(forms.ModelForm):
+    """The period to analyse; the report's own ``clean()`` checks it."""
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", "The period ends before it starts.")
-        elif start and end and (end - start).days > 3 * 366:
-            self.add_error("period_end", "Analyse at most three years at a time.")
-        return data
+    class Meta:
+        model = ChangeTrendReport
+        fields = ["period_start", "period_end", "incident_window_days"]
+        labels = {"incident_window_days": "Incident window (days)"}
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+        }
 
 
 class TrendReportListView(PageSizeMixin, TenantViewMixin, ListView):

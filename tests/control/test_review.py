@@ -255,6 +255,10 @@ def test_trend_report_api(api, personas, tenant_a):
         "/api/v1/change-trend-reports/", {**body, "period_end": "2000-01-01"}, format="json"
     )
     assert bad.status_code == 400 and "period_end" in bad.json()
+    wide = api("process_owner").post(
+        "/api/v1/change-trend-reports/", {**body, "incident_window_days": 91}, format="json"
+    )
+    assert wide.status_code == 400 and "incident_window_days" in wide.json()
     resp = api("process_owner").post("/api/v1/change-trend-reports/", body, format="json")
     assert resp.status_code == 201, resp.content
     report = resp.json()
@@ -307,6 +311,10 @@ def test_trend_pages(web, personas, tenant_a):
         listing, {"period_start": today, "period_end": today - dt.timedelta(days=1), "incident_window_days": 7}
     )
     assert bad.status_code == 400 and b"ends before it starts" in bad.content
+    wide = web("process_owner").post(
+        listing, {"period_start": today - dt.timedelta(days=7), "period_end": today, "incident_window_days": 91}
+    )
+    assert wide.status_code == 400 and b"less than or equal to 90" in wide.content
     resp = web("process_owner").post(
         listing, {"period_start": today - dt.timedelta(days=7), "period_end": today, "incident_window_days": 7}
     )

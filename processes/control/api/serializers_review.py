@@ -60,7 +60,6 @@ class ChangeTrendReportSerializer(TenantModelSerializer):
 
     reviewed_by = UserSummarySerializer(read_only=True)
     created_by = UserSummarySerializer(read_only=True)
-    incident_window_days = serializers.IntegerField(min_value=0, max_value=90, default=7)
 
     class Meta:
         model = ChangeTrendReport

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from sms.core.models import TrackedModel
@@ -20,6 +21,7 @@ class ChangeTrendReport(TrackedModel):
     period_end = models.DateField(help_text="Last day of the period analysed (included).")
     incident_window_days = models.PositiveSmallIntegerField(
         default=7,
+        validators=[MaxValueValidator(90)],
         help_text="An incident on a changed CI within this many days after the change was implemented counts as "
         "possibly caused by it.",
     )
