@@ -5,9 +5,23 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from sms.core.db.batch import lookup_one
+from sms.core.db.compiled import INT_SENTINEL, STR_SENTINEL, LookupCache
+
 from . import context
 from .middleware import SESSION_KEY, membership_for
 from .models import ApiToken, Membership, Tenant
+
+# The two lookups of every token request, compiled to SQL once per process.
+LOOKUPS = LookupCache(size=8)
+
+
+def _live_token(digest):
+    return ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).order_by()
+
+
+def _active_membership(pk):
+    return Membership.unscoped.active().select_related("tenant").filter(pk=pk).order_by()
 
 
 class MembershipTokenAuthentication(authentication.BaseAuthentication):
@@ -26,18 +40,12 @@ class MembershipTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=ApiToken.hash_key(key), revoked_at__isnull=True)
-            .first()
-        )
+        token = lookup_one(LOOKUPS, "token", _live_token, STR_SENTINEL, ApiToken.hash_key(key))
         now = timezone.now()
         if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         context.activate(None, token.user)
-        membership = (
-            Membership.unscoped.active().select_related("tenant").filter(pk=token.membership_id).first()
-        )
+        membership = lookup_one(LOOKUPS, "membership", _active_membership, INT_SENTINEL, token.membership_id)
         if membership is None:
             raise exceptions.AuthenticationFailed("The token's membership is no longer active.")
         context.activate(membership.tenant, token.user, membership)

@@ -6,18 +6,30 @@ serializer reads all of them first with ``fetch_together`` (one round trip); eac
 with ``BatchedFieldMixin`` then takes its row from there. An id that was not found, or a
 value that is not a plain id, goes through the field's own lookup as before, so the
 messages and rules stay the field's.
+
+Each field's lookup is compiled to SQL once per serializer, field, tenant and user
+(``sms.core.db.compiled``): a field's queryset may depend on the tenant and the user
+and on nothing else of the request. A field whose queryset depends on more sets
+``lookup_cacheable = False`` and is compiled on every request.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from sms.core.db.batch import fetch_together
+from sms.core.db.batch import fetch_compiled, fetch_together
+from sms.core.db.compiled import INT_SENTINEL, Compiled, LookupCache, context_key
+
+LOOKUPS = LookupCache()
 
 
 class BatchedFieldMixin:
     """A primary-key field that takes its row from the serializer's batch when it is there."""
+
+    lookup_cacheable = True
 
     def to_internal_value(self, data):
         found = getattr(self.root, "_batched_rows", {}).get(self.field_name)
@@ -28,6 +40,10 @@ class BatchedFieldMixin:
 
 class BatchedPrimaryKeyRelatedField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
     pass
+
+
+def _by_pk(field, pk):
+    return field.get_queryset().filter(pk=pk).order_by()
 
 
 def _plain_id(value) -> bool:
@@ -50,15 +66,22 @@ class BatchedRelatedMixin:
     def _read_related(self, data) -> dict:
         if not hasattr(data, "get"):
             return {}
-        wanted = []
+        wanted: list[tuple[str, object, BatchedFieldMixin, Compiled | None]] = []
+        where = (type(self), *context_key())
         for name, field in self.fields.items():
             if field.read_only or not isinstance(field, BatchedFieldMixin):
                 continue
             value = field.get_value(data)
             if value is empty or value is None or not _plain_id(value):
                 continue
-            wanted.append((name, value, field.get_queryset().filter(pk=value).order_by()))
-        if len(wanted) < 2:  # one lookup costs the same either way
+            entry = None
+            if field.lookup_cacheable:
+                entry = LOOKUPS.compiled((*where, name), partial(_by_pk, field), INT_SENTINEL)
+            wanted.append((name, value, field, entry))
+        if all(entry is not None for *_, entry in wanted):
+            rows = fetch_compiled([(entry, int(value)) for _, value, _, entry in wanted])
+        elif len(wanted) < 2:  # one lookup compiled on the spot costs the same either way
             return {}
-        rows = fetch_together([qs for _, _, qs in wanted])
-        return {name: (value, found[0]) for (name, value, _), found in zip(wanted, rows, strict=True) if found}
+        else:
+            rows = fetch_together([_by_pk(field, value) for _, value, field, _ in wanted])
+        return {name: (value, found[0]) for (name, value, *_), found in zip(wanted, rows, strict=True) if found}

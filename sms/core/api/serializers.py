@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from sms.core.api.errors import validation_detail
@@ -35,7 +38,54 @@ class MemberField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
         return tenant_members()
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class PrototypeFieldsMixin:
+    """For a ModelSerializer: the fields it builds from its model are built once per class
+    and copied for each instance. DRF builds them (model introspection, validators, field
+    arguments) every time a serializer is made, which on a record's endpoint costs more
+    than reading the record.
+
+    A class whose built fields hold a queryset evaluated when they were built (a model
+    field's ``limit_choices_to`` applied to a tenant-scoped manager would fix the tenant of
+    the first request) keeps building them every time: declare such a field with a
+    ``get_queryset`` instead, as the record serializers do."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototype = cls.__dict__.get("_prototype_fields")
+        if prototype is None:
+            prototype = super().get_fields()
+            cls._prototype_fields = _UNCACHEABLE if _holds_queryset(prototype.values()) else prototype
+        if prototype is _UNCACHEABLE:
+            return super().get_fields()
+        return {name: _copy_field(field) for name, field in prototype.items()}
+
+
+_UNCACHEABLE = object()
+
+
+def _copy_field(field):
+    """A prototype field ready to be bound to a new serializer. A plain field is copied
+    shallowly (binding only sets attributes on the copy; its lists and dicts are copied so
+    that changing them changes only the copy); a nested serializer or a to-many relation,
+    which hold bound fields of their own, is copied as DRF copies declared fields."""
+    if isinstance(field, serializers.BaseSerializer | serializers.ManyRelatedField):
+        return copy.deepcopy(field)
+    clone = copy.copy(field)
+    if "_validators" in clone.__dict__:
+        clone._validators = list(clone._validators)
+    clone.error_messages = dict(clone.error_messages)
+    return clone
+
+
+def _holds_queryset(fields) -> bool:
+    for field in fields:
+        for candidate in (field, getattr(field, "child_relation", None)):
+            if isinstance(getattr(candidate, "queryset", None), QuerySet):
+                return True
+    return False
+
+
+class UserSummarySerializer(PrototypeFieldsMixin, serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
 
     class Meta:
@@ -46,7 +96,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
         return obj.get_full_name() or obj.username
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class TenantModelSerializer(PrototypeFieldsMixin, serializers.ModelSerializer):
     """Related fields resolve through the tenant-scoped default managers (so another
     tenant's ids are "does not exist"), and the model's ``clean()`` runs on input."""
 

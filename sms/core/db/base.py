@@ -6,8 +6,10 @@ connection never carries one tenant's setting into another's work.
 
 - Inside a transaction the settings are applied before the first query, and again
   whenever the context changes or a savepoint rollback may have undone them.
-- In autocommit mode a query that runs under a tenant context is wrapped in its own
-  short transaction, so the setting and the query share it.
+- In autocommit mode a query that runs under a tenant context travels in one message with
+  the settings, which PostgreSQL runs as one implicit transaction; where that is not
+  possible it is wrapped in its own short transaction. Either way the setting and the
+  query share a transaction.
 - The settings travel with the statement that needs them: a client-side binding cursor
   (Django's default with psycopg 3) sends ``SELECT set_config(...); <statement>`` in one
   simple-protocol message and moves on to the statement's result, so applying the
@@ -48,18 +50,30 @@ class DatabaseWrapper(base.DatabaseWrapper):
             cursor.execute(_SET_SQL, wanted)
         self._rls_applied = wanted
 
-    def _execute_applying(self, wanted, execute, sql, params, many, ctx):
-        """Run the statement with ``wanted`` applied first, in the same round trip when the
-        cursor allows it (the values are digits or empty: safe to inline)."""
+    @staticmethod
+    def _inline_cursor(wanted, sql, many, ctx):
+        """The raw client-side cursor when ``sql`` can carry the settings in its own message
+        (the values are digits or empty: safe to inline), else None."""
         raw = getattr(ctx.get("cursor"), "cursor", None)
-        inline = isinstance(sql, str) and isinstance(raw, psycopg.ClientCursor) and not many
-        if not inline or not all(v.isdigit() or not v for v in wanted):
-            self._apply_rls(wanted)
-            return execute(sql, params, many, ctx)
-        self._rls_applied = wanted
+        if isinstance(sql, str) and isinstance(raw, psycopg.ClientCursor) and not many:
+            if all(v.isdigit() or not v for v in wanted):
+                return raw
+        return None
+
+    def _execute_inline(self, raw, wanted, execute, sql, params, many, ctx):
         result = execute(_SET_SQL_INLINE.format(*wanted) + sql, params, many, ctx)
         raw.nextset()  # past set_config's row, to the statement's own result
         return result
+
+    def _execute_applying(self, wanted, execute, sql, params, many, ctx):
+        """Run the statement with ``wanted`` applied first, in the same round trip when the
+        cursor allows it."""
+        raw = self._inline_cursor(wanted, sql, many, ctx)
+        if raw is None:
+            self._apply_rls(wanted)
+            return execute(sql, params, many, ctx)
+        self._rls_applied = wanted
+        return self._execute_inline(raw, wanted, execute, sql, params, many, ctx)
 
     def _rls_guard(self, execute, sql, params, many, ctx):
         wanted = _wanted()
@@ -70,6 +84,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if wanted == ("", ""):
             # Autocommit with no context: the previous transaction's settings are gone.
             return execute(sql, params, many, ctx)
+        raw = self._inline_cursor(wanted, sql, many, ctx)
+        if raw is not None:
+            # Autocommit: PostgreSQL runs the statements of one simple-query message as one
+            # implicit transaction, so the settings hold for the statement and end with it;
+            # no BEGIN and COMMIT round trips around it.
+            return self._execute_inline(raw, wanted, execute, sql, params, many, ctx)
         with transaction.atomic(using=self.alias):
             return self._execute_applying(wanted, execute, sql, params, many, ctx)
 

@@ -11,12 +11,14 @@ of ``sms.core.db.base`` applies to the message as to any statement).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import ModelIterable, QuerySet
+
+from sms.core.db.compiled import Compiled, LookupCache
 
 
 def fetch_together(querysets: Sequence[QuerySet]) -> list[list]:
@@ -24,33 +26,55 @@ def fetch_together(querysets: Sequence[QuerySet]) -> list[list]:
     connection allows it (else one query each). Querysets must yield model instances."""
     if len(querysets) < 2 or len({qs.db for qs in querysets}) != 1:
         return [list(qs) for qs in querysets]
-    db = querysets[0].db
-    compilers, statements = [], []
+    parts = []
     for qs in querysets:
-        compiler = qs.query.get_compiler(using=db)
+        compiler = qs.query.get_compiler(using=qs.db)
         try:
-            statements.append(compiler.as_sql())
+            statement = compiler.as_sql()
         except EmptyResultSet:
-            statements.append(None)
-        compilers.append(compiler)
+            statement = None
+        parts.append((qs, compiler, statement))
+    return _fetch(querysets[0].db, parts)
+
+
+def fetch_compiled(lookups: Sequence[tuple[Compiled, object]]) -> list[list]:
+    """Like ``fetch_together`` for querysets compiled once (``sms.core.db.compiled``), each
+    with the value to look up: no compiling at all."""
+    parts = [(c.queryset, c.fresh_compiler(), c.statement(value)) for c, value in lookups]
+    if len({qs.db for qs, _, _ in parts}) > 1:
+        return [_instances(qs, compiler, _rows(qs.db, statement)) for qs, compiler, statement in parts]
+    return _fetch(parts[0][0].db, parts) if parts else []
+
+
+def _rows(db: str, statement) -> list:
+    with connections[db].cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall()
+
+
+def _fetch(db: str, parts: list) -> list[list]:
+    """Send the statements of ``parts`` (queryset, compiler, statement or None) as one
+    message and turn each result into instances."""
+    statements = [statement for _, _, statement in parts]
     with connections[db].cursor() as cursor:
         raw = cursor.cursor
         if not isinstance(raw, psycopg.ClientCursor):
-            return [list(qs) for qs in querysets]
-        sql = "; ".join(raw.mogrify(*statement) for statement in statements if statement is not None)
-        rows_of: list[list] = []
-        first = True
-        if sql:
-            cursor.execute(sql)
-        for statement in statements:
-            if statement is None:  # matches nothing: not sent
-                rows_of.append([])
-                continue
-            if not first:
-                raw.nextset()
-            first = False
-            rows_of.append(raw.fetchall())
-    return [_instances(qs, compiler, rows) for qs, compiler, rows in zip(querysets, compilers, rows_of, strict=True)]
+            rows_of = [[] if statement is None else _rows(db, statement) for statement in statements]
+        else:
+            sql = "; ".join(raw.mogrify(*statement) for statement in statements if statement is not None)
+            rows_of = []
+            first = True
+            if sql:
+                cursor.execute(sql)
+            for statement in statements:
+                if statement is None:  # matches nothing: not sent
+                    rows_of.append([])
+                    continue
+                if not first:
+                    raw.nextset()
+                first = False
+                rows_of.append(raw.fetchall())
+    return [_instances(qs, compiler, rows) for (qs, compiler, _), rows in zip(parts, rows_of, strict=True)]
 
 
 def _instances(qs: QuerySet, compiler, rows: list) -> list:
@@ -61,3 +85,12 @@ def _instances(qs: QuerySet, compiler, rows: list) -> list:
     compiler.execute_sql = lambda *args, **kwargs: [rows]
     clone.query.get_compiler = lambda *args, **kwargs: compiler
     return list(ModelIterable(clone))
+
+
+def lookup_one(cache: LookupCache, key, build: Callable[[object], QuerySet], sentinel, value):
+    """The first instance of ``build(value)``, or None, compiled once under ``key``."""
+    entry = cache.compiled(key, build, sentinel)
+    if entry is None:
+        return build(value).first()
+    found = fetch_compiled([(entry, value)])[0]
+    return found[0] if found else None
