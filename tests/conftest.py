@@ -70,10 +70,19 @@ def _clean_context():
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Throttle counters live in the (Redis) cache; each test starts from zero."""
+    """Throttle counters live in the (Redis) cache; each test starts from zero. Only this
+    process's keys go (its own prefix, see sms/testing.py): ``cache.clear()`` would empty
+    the Redis database that parallel workers share."""
     from django.core.cache import cache
 
-    cache.clear()
+    client = getattr(cache, "_cache", None)
+    if client is None or not hasattr(client, "get_client"):  # a local-memory cache
+        cache.clear()
+        return
+    redis = client.get_client(write=True)
+    keys = list(redis.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        redis.delete(*keys)
 
 
 @pytest.fixture
