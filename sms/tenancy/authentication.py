@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.db.models import Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from sms.core.db.batch import lookup_one
+from sms.core.db.batch import fetch_compiled, lookup_one
 from sms.core.db.compiled import INT_SENTINEL, STR_SENTINEL, LookupCache
 
 from . import context
 from .middleware import SESSION_KEY, membership_for
 from .models import ApiToken, Membership, Tenant
 
-# The two lookups of every token request, compiled to SQL once per process.
+# The lookups of every token request, compiled to SQL once per process.
 LOOKUPS = LookupCache(size=8)
+# Row-level security shows a user's memberships to that user only: the token's user is set
+# for the membership lookup by the statement before it, in the same message.
+_ACT_AS_TOKEN_USER = (
+    "SELECT set_config('app.user_id', COALESCE((SELECT user_id::text FROM {table} "
+    "WHERE digest = %s AND revoked_at IS NULL), ''), true)"
+)
 
 
 def _live_token(digest):
     return ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).order_by()
 
 
+def _membership_of_token(digest):
+    token = ApiToken.objects.filter(digest=digest, revoked_at__isnull=True).values("membership_id")[:1]
+    return Membership.unscoped.active().select_related("tenant").filter(pk=Subquery(token)).order_by()
+
+
 def _active_membership(pk):
     return Membership.unscoped.active().select_related("tenant").filter(pk=pk).order_by()
+
+
+def token_and_membership(digest: str) -> tuple[ApiToken | None, Membership | None]:
+    """The live token with this digest and its active membership, in one round trip."""
+    token_lookup = LOOKUPS.compiled("token", _live_token, STR_SENTINEL)
+    membership_lookup = LOOKUPS.compiled("membership-of-token", _membership_of_token, STR_SENTINEL)
+    if token_lookup is None or membership_lookup is None:  # cannot be kept: two steps
+        token = lookup_one(LOOKUPS, "token", _live_token, STR_SENTINEL, digest)
+        if token is None:
+            return None, None
+        with context.tenant_context(None, token.user):
+            return token, lookup_one(LOOKUPS, "membership", _active_membership, INT_SENTINEL, token.membership_id)
+    act_as = (_ACT_AS_TOKEN_USER.format(table=ApiToken._meta.db_table), [digest])
+    try:
+        tokens, memberships = fetch_compiled([(token_lookup, digest), (membership_lookup, digest)], before=[act_as])
+    finally:
+        connection.rls_settings_changed()
+    return (tokens[0] if tokens else None), (memberships[0] if memberships else None)
 
 
 class MembershipTokenAuthentication(authentication.BaseAuthentication):
@@ -40,12 +71,10 @@ class MembershipTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
-        token = lookup_one(LOOKUPS, "token", _live_token, STR_SENTINEL, ApiToken.hash_key(key))
+        token, membership = token_and_membership(ApiToken.hash_key(key))
         now = timezone.now()
         if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
-        context.activate(None, token.user)
-        membership = lookup_one(LOOKUPS, "membership", _active_membership, INT_SENTINEL, token.membership_id)
         if membership is None:
             raise exceptions.AuthenticationFailed("The token's membership is no longer active.")
         context.activate(membership.tenant, token.user, membership)

@@ -157,3 +157,41 @@ def test_autocommit_statement_carries_its_tenant_and_leaves_nothing_behind(perso
         cursor.execute("SELECT current_setting('app.tenant_id', true), current_setting('app.user_id', true)")
         assert cursor.fetchone() in {("", ""), (None, None)}
         assert Party.unscoped.filter(pk__in=[mine, theirs]).count() == 0
+
+
+# --- the token request ---------------------------------------------------------------------------
+def test_token_and_membership_are_read_in_one_statement(api, personas, tenant_a):
+    client = api("agent")
+    assert client.get("/api/v1/me/").status_code == 200  # compiles
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/v1/me/").json()["tenant"]["slug"] == "acme"
+    reading = [q["sql"] for q in ctx.captured_queries if "tenancy_apitoken" in q["sql"]]
+    assert len(reading) == 1 and '"tenancy_membership"' in reading[0]
+
+
+def test_refused_tokens_leave_no_user_setting_behind(personas, tenant_a):
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from sms.tenancy.authentication import token_and_membership
+    from sms.tenancy.models import Membership
+    from tests.conftest import membership_of
+
+    _, key = ApiToken.issue(membership_of(personas["agent"], tenant_a))
+    digest = ApiToken.hash_key(key)
+    token, membership = token_and_membership(digest)
+    assert token.user == personas["agent"] and membership.tenant == tenant_a
+    ApiToken.objects.filter(digest=digest).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    with transaction.atomic():
+        token, membership = token_and_membership(digest)  # found, refused by the caller as expired
+        assert token is not None and token.expires_at < timezone.now()
+        # The statement acted as the token's user; the next one, without a context, does not.
+        assert Membership.unscoped.count() == 0
+    assert token_and_membership(ApiToken.hash_key("no-such-key")) == (None, None)
+    tenant_a.is_active = False
+    tenant_a.save(update_fields=["is_active"])
+    ApiToken.objects.filter(digest=digest).update(expires_at=None)
+    token, membership = token_and_membership(digest)
+    assert token is not None and membership is None  # a token of an inactive tenant acts nowhere

@@ -45,6 +45,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.savepoint_rollbacks = 0  # likewise, for what a rolled-back savepoint undid
         self.execute_wrappers.append(self._rls_guard)
 
+    def rls_settings_changed(self) -> None:
+        """A statement set the tenant settings itself: apply the context's again before
+        the next statement."""
+        self._rls_applied = _UNSET
+
     def _apply_rls(self, wanted: tuple[str, str]) -> None:
         with self.connection.cursor() as cursor:
             cursor.execute(_SET_SQL, wanted)

@@ -37,13 +37,18 @@ def fetch_together(querysets: Sequence[QuerySet]) -> list[list]:
     return _fetch(querysets[0].db, parts)
 
 
-def fetch_compiled(lookups: Sequence[tuple[Compiled, object]]) -> list[list]:
+def fetch_compiled(
+    lookups: Sequence[tuple[Compiled, object]], before: Sequence[tuple[str, Sequence]] = ()
+) -> list[list]:
     """Like ``fetch_together`` for querysets compiled once (``sms.core.db.compiled``), each
-    with the value to look up: no compiling at all."""
+    with the value to look up: no compiling at all. ``before``: statements sent first in
+    the same message, whose results are not kept (settings the lookups read)."""
     parts = [(c.queryset, c.fresh_compiler(), c.statement(value)) for c, value in lookups]
     if len({qs.db for qs, _, _ in parts}) > 1:
+        if before:
+            raise ValueError("Statements sent before the lookups need the lookups on one database.")
         return [_instances(qs, compiler, _rows(qs.db, statement)) for qs, compiler, statement in parts]
-    return _fetch(parts[0][0].db, parts) if parts else []
+    return _fetch(parts[0][0].db, parts, before) if parts else []
 
 
 def _rows(db: str, statement) -> list:
@@ -52,20 +57,25 @@ def _rows(db: str, statement) -> list:
         return cursor.fetchall()
 
 
-def _fetch(db: str, parts: list) -> list[list]:
+def _fetch(db: str, parts: list, before: Sequence[tuple[str, Sequence]] = ()) -> list[list]:
     """Send the statements of ``parts`` (queryset, compiler, statement or None) as one
-    message and turn each result into instances."""
+    message, after those of ``before``, and turn each result into instances."""
     statements = [statement for _, _, statement in parts]
     with connections[db].cursor() as cursor:
         raw = cursor.cursor
         if not isinstance(raw, psycopg.ClientCursor):
+            for statement in before:
+                cursor.execute(*statement)
             rows_of = [[] if statement is None else _rows(db, statement) for statement in statements]
         else:
-            sql = "; ".join(raw.mogrify(*statement) for statement in statements if statement is not None)
+            sent = [*before, *(statement for statement in statements if statement is not None)]
+            sql = "; ".join(raw.mogrify(*statement) for statement in sent)
             rows_of = []
             first = True
             if sql:
                 cursor.execute(sql)
+                for _ in before:  # past their results
+                    raw.nextset()
             for statement in statements:
                 if statement is None:  # matches nothing: not sent
                     rows_of.append([])
