@@ -196,3 +196,30 @@ def test_category_tree_rules(api):
     admin = api("admin")
     assert admin.delete(f"/api/v1/incident-categories/{top['id']}/").status_code == 400  # has children
     assert admin.delete(f"/api/v1/incident-categories/{leaf['id']}/").status_code == 204
+
+
+def test_list_shows_each_incidents_affected_cis_with_a_fixed_number_of_queries(api, personas, tenant_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sms.tenancy import context
+    from tests.factories import ConfigurationItemFactory, IncidentFactory
+
+    with context.tenant_context(tenant_a, personas["admin"]):
+        cis = [ConfigurationItemFactory() for _ in range(4)]
+        incidents = [IncidentFactory(affected_cis=cis[i: i + 2]) for i in range(3)] + [IncidentFactory()]
+    client = api("agent")
+    client.get("/api/v1/me/")  # the token's first use is recorded: not part of the count
+
+    def listed(page_size: int) -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get("/api/v1/incidents/", {"page_size": page_size}).json()
+        return {row["id"]: row["affected_cis"] for row in body["results"]}, len(ctx.captured_queries)
+
+    rows, queries = listed(4)
+    for incident in incidents:  # the same ids, in the same order, as the record's own answer
+        detail = client.get(f"/api/v1/incidents/{incident.pk}/").json()["affected_cis"]
+        assert rows[incident.pk] == detail
+    assert rows[incidents[-1].pk] == [] and len(rows[incidents[0].pk]) == 2
+    _, fewer = listed(2)
+    assert queries == fewer

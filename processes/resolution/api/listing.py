@@ -6,7 +6,8 @@ planner the slowest part of a list request on a large table (tens of millisecond
 planning for a one-millisecond scan). The page is therefore read with the few joins that
 plan cheaply (service, category and its parents), and the people and parties of the whole
 page are fetched with one query each and attached to the rows: a fixed number of queries
-whatever the page size.
+whatever the page size. The ids of each row's affected CIs come the same way (one query
+for the page, attached as ``ATTACHED_CI_IDS``) rather than by prefetching the relation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.contrib.auth import get_user_model
 from ..models import Incident
 
 LIST_SELECT_RELATED = ("service", "category__parent__parent")
+LIST_PREFETCH_RELATED = ("caller",)
+ATTACHED_CI_IDS = "_affected_ci_ids"
 
 
 def _fk_names(model, related_model) -> list[str]:
@@ -30,7 +33,7 @@ def incident_list_queryset():
     return (
         Incident.objects.with_clock()
         .select_related(*LIST_SELECT_RELATED)
-        .prefetch_related("affected_cis", "caller")
+        .prefetch_related(*LIST_PREFETCH_RELATED)
     )
 
 
@@ -46,14 +49,37 @@ def attach(rows, names: list[str], queryset) -> None:
                 Incident._meta.get_field(name).set_cached_value(row, found.get(pk))
 
 
+def attach_ci_ids(rows) -> None:
+    """The ids of each row's affected CIs, in the CIs' order, from one query. The join to
+    the CIs' table keeps row-level security (and the tenant filter) on the answer."""
+    from sms.cmdb.models import ConfigurationItem
+    from sms.tenancy import context
+
+    through = Incident.affected_cis.through
+    ordering = [f"{'-' if o.startswith('-') else ''}configurationitem__{o.lstrip('-')}"
+                for o in ConfigurationItem._meta.ordering]
+    ids: dict[int, list[int]] = {row.pk: [] for row in rows}
+    pairs = (
+        through.objects.filter(incident_id__in=list(ids), configurationitem__tenant_id=context.require_tenant().pk)
+        .order_by(*ordering, "configurationitem_id")
+        .values_list("incident_id", "configurationitem_id")
+    )
+    for incident_id, ci_id in pairs:
+        ids[incident_id].append(ci_id)
+    for row in rows:
+        setattr(row, ATTACHED_CI_IDS, ids[row.pk])
+
+
 def attach_people_and_parties(rows) -> list:
-    """One query for every user the page names, one for every party."""
+    """One query for every user the page names, one for every party, one for the ids of
+    the affected CIs."""
     from sms.parties.models import Party
 
     rows = list(rows)
     if rows:
         attach(rows, _fk_names(Incident, get_user_model()), get_user_model().objects.all())
         attach(rows, _fk_names(Incident, Party), Party.objects.all())
+        attach_ci_ids(rows)
     return rows
 
 

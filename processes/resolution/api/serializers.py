@@ -5,8 +5,14 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from sms.cmdb.models import ConfigurationItem
 from sms.core.api.errors import validation_detail
-from sms.core.api.related import BatchedFieldMixin, BatchedRelatedMixin
+from sms.core.api.related import (
+    AttachedManyField,
+    BatchedFieldMixin,
+    BatchedPrimaryKeyRelatedField,
+    BatchedRelatedMixin,
+)
 from sms.core.api.serializers import MemberField, RecordSerializer, TenantModelSerializer, UserSummarySerializer
 from sms.tenancy import context
 
@@ -21,6 +27,7 @@ from ..models import (
     ServiceCalendar,
     ServiceHours,
 )
+from .listing import ATTACHED_CI_IDS
 
 
 class PriorityLevelSerializer(TenantModelSerializer):
@@ -196,6 +203,14 @@ class IncidentSerializer(BatchedRelatedMixin, RecordSerializer):
     category = CategoryField(required=False, allow_null=True)
     assignee = MemberField(required=False, allow_null=True)
     assignee_detail = UserSummarySerializer(source="assignee", read_only=True)
+    affected_cis = AttachedManyField(
+        child_relation=BatchedPrimaryKeyRelatedField(
+            queryset=ConfigurationItem.objects, label="Affected CIs", required=False
+        ),
+        attached=ATTACHED_CI_IDS,
+        label="Affected CIs",
+        required=False,
+    )
     priority = serializers.ChoiceField(choices=list(PRIORITY_LEVELS), required=False)
     priority_override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
     category_path = serializers.CharField(source="category.path", read_only=True, default=None)

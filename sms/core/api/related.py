@@ -19,6 +19,7 @@ from functools import partial
 
 from rest_framework import serializers
 from rest_framework.fields import empty
+from rest_framework.relations import PKOnlyObject
 
 from sms.core.db.batch import fetch_compiled, fetch_together
 from sms.core.db.compiled import INT_SENTINEL, Compiled, LookupCache, context_key
@@ -40,6 +41,23 @@ class BatchedFieldMixin:
 
 class BatchedPrimaryKeyRelatedField(BatchedFieldMixin, serializers.PrimaryKeyRelatedField):
     pass
+
+
+class AttachedManyField(serializers.ManyRelatedField):
+    """A to-many relation shown as ids, read from a list of ids that a list page attached
+    to each row (the attribute ``attached``) when it is there, and from the relation
+    otherwise. Prefetching the relation instead makes Django build a related manager and a
+    queryset for every row of the page, which costs more than the rest of the row."""
+
+    def __init__(self, *args, attached: str, **kwargs):
+        self.attached = attached
+        super().__init__(*args, **kwargs)
+
+    def get_attribute(self, instance):
+        ids = getattr(instance, self.attached, None)
+        if ids is None:
+            return super().get_attribute(instance)
+        return [PKOnlyObject(pk) for pk in ids]
 
 
 def _by_pk(field, pk):
