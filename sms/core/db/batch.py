@@ -42,12 +42,11 @@ def fetch_compiled(
 ) -> list[list]:
     """Like ``fetch_together`` for querysets compiled once (``sms.core.db.compiled``), each
     with the value to look up: no compiling at all. ``before``: statements sent first in
-    the same message, whose results are not kept (settings the lookups read)."""
+    the same message, whose results are not kept (settings the lookups read). The lookups
+    read one database."""
     parts = [(c.queryset, c.fresh_compiler(), c.statement(value)) for c, value in lookups]
     if len({qs.db for qs, _, _ in parts}) > 1:
-        if before:
-            raise ValueError("Statements sent before the lookups need the lookups on one database.")
-        return [_instances(qs, compiler, _rows(qs.db, statement)) for qs, compiler, statement in parts]
+        raise ValueError("Lookups sent together must read the same database.")
     return _fetch(parts[0][0].db, parts, before) if parts else []
 
 
