@@ -195,3 +195,11 @@ def test_refused_tokens_leave_no_user_setting_behind(personas, tenant_a):
     ApiToken.objects.filter(digest=digest).update(expires_at=None)
     token, membership = token_and_membership(digest)
     assert token is not None and membership is None  # a token of an inactive tenant acts nowhere
+
+
+@pytest.mark.parametrize("value", ["²", "１２", "-3", "1e3", 2**70, True])
+def test_odd_ids_in_a_body_are_field_errors(api, rows, value):
+    mine, _ = rows
+    resp = _post(api("admin"), {**mine, "service": value})
+    assert resp.status_code == 400, resp.content
+    assert "service" in resp.json()

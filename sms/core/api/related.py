@@ -67,7 +67,8 @@ def _by_pk(field, pk):
 def _plain_id(value) -> bool:
     if isinstance(value, bool):
         return False
-    return isinstance(value, int) or (isinstance(value, str) and value.isdigit() and len(value) < 19)
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    return isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19)
 
 
 class BatchedRelatedMixin:
