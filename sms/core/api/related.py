@@ -67,8 +67,10 @@ def _by_pk(field, pk):
 def _plain_id(value) -> bool:
     if isinstance(value, bool):
         return False
+    if isinstance(value, int):
+        return True
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
-    return isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19)
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19
 
 
 class BatchedRelatedMixin:
