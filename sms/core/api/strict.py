@@ -15,11 +15,14 @@ ALWAYS_ALLOWED = frozenset({"format", "page", "page_size"})
 
 
 def filterset_params(filterset) -> set[str]:
-    """The query parameter names a FilterSet reads, with the suffixes of range widgets."""
+    """The query parameter names a FilterSet reads, with the suffixes of range widgets.
+    The widget is read off the filter's field class (or its ``widget`` argument): building
+    every filter's form field here would double what the filter backend builds anyway."""
     names: set[str] = set()
     for name, flt in filterset.filters.items():
         names.add(name)
-        suffixes = getattr(flt.field.widget, "suffixes", None)
+        widget = flt.extra.get("widget") or getattr(flt.field_class, "widget", None)
+        suffixes = getattr(widget, "suffixes", None)
         if suffixes:
             names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
     return names
