@@ -223,3 +223,32 @@ def test_list_shows_each_incidents_affected_cis_with_a_fixed_number_of_queries(a
     assert rows[incidents[-1].pk] == [] and len(rows[incidents[0].pk]) == 2
     _, fewer = listed(2)
     assert queries == fewer
+
+
+def test_list_shows_category_path_and_service_reference_as_the_record_does(api, personas, tenant_a):
+    from sms.tenancy import context
+    from tests.factories import CategoryFactory, IncidentFactory, ServiceFactory
+
+    with context.tenant_context(tenant_a, personas["admin"]):
+        top = CategoryFactory(name="Network")
+        middle = CategoryFactory(name="Wi-Fi", parent=top)
+        leaf = CategoryFactory(name="Guest access", parent=middle)
+        service = ServiceFactory()
+        incidents = [
+            IncidentFactory(category=leaf, service=service),
+            IncidentFactory(category=middle),
+            IncidentFactory(category=top),
+            IncidentFactory(),
+        ]
+    client = api("agent")
+    rows = {row["id"]: row for row in client.get("/api/v1/incidents/", {"page_size": 10}).json()["results"]}
+    queue = {row["id"]: row for row in client.get("/api/v1/incidents/queues/unassigned/").json()["results"]}
+    for incident in incidents:
+        detail = client.get(f"/api/v1/incidents/{incident.pk}/").json()
+        for listed in (rows[incident.pk], queue[incident.pk]):
+            assert listed["category_path"] == detail["category_path"]
+            assert listed["service_reference"] == detail["service_reference"]
+    assert rows[incidents[0].pk]["category_path"] == "Network / Wi-Fi / Guest access"
+    assert rows[incidents[0].pk]["service_reference"] == service.reference
+    assert rows[incidents[2].pk]["category_path"] == "Network"
+    assert rows[incidents[3].pk]["category_path"] is None and rows[incidents[3].pk]["service_reference"] is None

@@ -17,7 +17,6 @@ from sms.core.filters import FilterSet
 from .. import services_desk
 from ..filters import _groups
 from ..models import GroupMember
-from .listing import LIST_PREFETCH_RELATED, LIST_SELECT_RELATED
 from .serializers import PartyField
 
 QUEUE_CODES = ("mine", "groups", "unassigned", "breaching", "major")
@@ -89,7 +88,6 @@ class ServiceDeskActionsMixin:
             qs = services_desk.console_queue(request.user, queue)
         except KeyError:
             raise Http404("No such queue.") from None
-        qs = qs.select_related(*LIST_SELECT_RELATED).prefetch_related(*LIST_PREFETCH_RELATED)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
