@@ -7,8 +7,8 @@ from django.db.models import Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from sms.core.db.batch import fetch_compiled, lookup_one
-from sms.core.db.compiled import INT_SENTINEL, STR_SENTINEL, LookupCache
+from sms.core.db.batch import fetch_compiled
+from sms.core.db.compiled import STR_SENTINEL, LookupCache
 
 from . import context
 from .middleware import SESSION_KEY, membership_for
@@ -33,20 +33,12 @@ def _membership_of_token(digest):
     return Membership.unscoped.active().select_related("tenant").filter(pk=Subquery(token)).order_by()
 
 
-def _active_membership(pk):
-    return Membership.unscoped.active().select_related("tenant").filter(pk=pk).order_by()
-
-
 def token_and_membership(digest: str) -> tuple[ApiToken | None, Membership | None]:
     """The live token with this digest and its active membership, in one round trip."""
     token_lookup = LOOKUPS.compiled("token", _live_token, STR_SENTINEL)
     membership_lookup = LOOKUPS.compiled("membership-of-token", _membership_of_token, STR_SENTINEL)
-    if token_lookup is None or membership_lookup is None:  # cannot be kept: two steps
-        token = lookup_one(LOOKUPS, "token", _live_token, STR_SENTINEL, digest)
-        if token is None:
-            return None, None
-        with context.tenant_context(None, token.user):
-            return token, lookup_one(LOOKUPS, "membership", _active_membership, INT_SENTINEL, token.membership_id)
+    if token_lookup is None or membership_lookup is None:
+        raise RuntimeError("The token lookups could not be compiled once; see sms.core.db.compiled.")
     act_as = (_ACT_AS_TOKEN_USER.format(table=ApiToken._meta.db_table), [digest])
     try:
         tokens, memberships = fetch_compiled([(token_lookup, digest), (membership_lookup, digest)], before=[act_as])

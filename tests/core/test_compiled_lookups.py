@@ -12,7 +12,7 @@ from rest_framework import serializers
 from processes.resolution.api.serializers import IncidentSerializer
 from sms.core.api import related
 from sms.core.api.serializers import _UNCACHEABLE, PrototypeFieldsMixin, TenantModelSerializer
-from sms.core.db.batch import lookup_one
+from sms.core.db.batch import fetch_compiled
 from sms.core.db.compiled import INT_SENTINEL, LookupCache, compile_around
 from sms.parties.models import Party
 from sms.tenancy import context
@@ -81,13 +81,11 @@ def test_a_lookup_whose_value_cannot_be_found_is_not_kept(personas, tenant_a):
         assert compile_around(Party.objects.filter(pk=INT_SENTINEL + 1), INT_SENTINEL) is None
         assert compile_around(Party.objects.filter(pk__in=[]), INT_SENTINEL) is None  # no SQL at all
         cache = LookupCache(size=2)
-        shifted = lookup_one(cache, "shifted", lambda pk: Party.objects.filter(pk=pk + 1), INT_SENTINEL, party.pk - 1)
-        assert shifted == party  # compiled each time, still right
         assert cache.compiled("shifted", lambda pk: Party.objects.filter(pk=pk + 1), INT_SENTINEL) is None
-        assert lookup_one(cache, "p", lambda pk: Party.objects.filter(pk=pk), INT_SENTINEL, party.pk) == party
-        assert lookup_one(cache, "p", lambda pk: Party.objects.filter(pk=pk), INT_SENTINEL, party.pk + 999) is None
+        by_pk = cache.compiled("p", lambda pk: Party.objects.filter(pk=pk), INT_SENTINEL)
+        assert fetch_compiled([(by_pk, party.pk), (by_pk, party.pk + 999)]) == [[party], []]
         for key in ("q", "r"):  # the least recently used entries go
-            lookup_one(cache, key, lambda pk: Party.objects.filter(pk=pk), INT_SENTINEL, party.pk)
+            cache.compiled(key, lambda pk: Party.objects.filter(pk=pk), INT_SENTINEL)
         assert len(cache) == 2 and cache.compiled("r", None, INT_SENTINEL) is not None
 
 

@@ -11,14 +11,14 @@ of ``sms.core.db.base`` applies to the message as to any statement).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import ModelIterable, QuerySet
 
-from sms.core.db.compiled import Compiled, LookupCache
+from sms.core.db.compiled import Compiled
 
 
 def fetch_together(querysets: Sequence[QuerySet]) -> list[list]:
@@ -95,11 +95,3 @@ def _instances(qs: QuerySet, compiler, rows: list) -> list:
     clone.query.get_compiler = lambda *args, **kwargs: compiler
     return list(ModelIterable(clone))
 
-
-def lookup_one(cache: LookupCache, key, build: Callable[[object], QuerySet], sentinel, value):
-    """The first instance of ``build(value)``, or None, compiled once under ``key``."""
-    entry = cache.compiled(key, build, sentinel)
-    if entry is None:
-        return build(value).first()
-    found = fetch_compiled([(entry, value)])[0]
-    return found[0] if found else None
