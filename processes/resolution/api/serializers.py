@@ -353,13 +353,13 @@ class IncidentSerializer(BatchedRelatedMixin, RecordSerializer):
 
     @transaction.atomic(savepoint=False)  # no savepoint round trips: an error rolls back the request
     def create(self, validated_data):
-        incident = Incident()
+        incident = self.new_instance()
         cis = self._apply(incident, dict(validated_data), adding=True)
         incident.save()
         if cis:
             incident.affected_cis.set(cis)
-        else:  # the answer's CI list is known to be empty: no query for it
-            incident._prefetched_objects_cache = {"affected_cis": incident.affected_cis.none()}
+        else:  # the answer's CI list is known to be empty: no query (nor queryset) for it
+            setattr(incident, ATTACHED_CI_IDS, [])
         services_major.auto_declare(incident, by=context.get_current_user())
         return incident
 

@@ -66,11 +66,15 @@ _UNCACHEABLE = object()
 def _copy_field(field):
     """A prototype field ready to be bound to a new serializer. A plain field is copied
     shallowly (binding only sets attributes on the copy; its lists and dicts are copied so
-    that changing them changes only the copy); a nested serializer or a to-many relation,
-    which hold bound fields of their own, is copied as DRF copies declared fields."""
-    if isinstance(field, serializers.BaseSerializer | serializers.ManyRelatedField):
+    that changing them changes only the copy); a to-many relation gets its own copy of its
+    child; a nested serializer, which holds bound fields of its own, is copied as DRF copies
+    declared fields."""
+    if isinstance(field, serializers.BaseSerializer):
         return copy.deepcopy(field)
     clone = copy.copy(field)
+    if isinstance(field, serializers.ManyRelatedField):  # its one child, bound to the copy
+        clone.child_relation = _copy_field(field.child_relation)
+        clone.child_relation.parent = clone  # bound once already (as DRF binds it, to "")
     if "_validators" in clone.__dict__:
         clone._validators = list(clone._validators)
     clone.error_messages = dict(clone.error_messages)
@@ -106,6 +110,8 @@ class TenantModelSerializer(PrototypeFieldsMixin, serializers.ModelSerializer):
         if not hasattr(model, "clean"):
             return attrs
         instance = self.instance or model()
+        if self.instance is None:
+            self._validated_instance = instance
         original = {k: getattr(instance, k, None) for k in attrs}
         simple = {k: v for k, v in attrs.items() if not isinstance(v, list)}
         try:
@@ -119,6 +125,12 @@ class TenantModelSerializer(PrototypeFieldsMixin, serializers.ModelSerializer):
                 for key in simple:
                     setattr(self.instance, key, original[key])
         return attrs
+
+    def new_instance(self):
+        """For ``create``: the new, unsaved instance that ``clean()`` passed on (its simple
+        fields already set), or an empty one when validation built none."""
+        instance = getattr(self, "_validated_instance", None)
+        return instance if instance is not None else self.Meta.model()
 
 
 class RecordSerializer(TenantModelSerializer):

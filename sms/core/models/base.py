@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection, models
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from sms.tenancy import context
@@ -65,6 +66,22 @@ def _history_user(instance=None, request=None, **kwargs):
     return user if user is not None and user.is_authenticated else None
 
 
+class _HistoryManager(HistoryManager):
+    """simple-history's manager, with the manager class it builds on every ``instance.history``
+    (``from_queryset``, which inspects every queryset method) built once per queryset class.
+    Saving a record reads that attribute once for its history row."""
+
+    _built: dict = {}
+
+    @classmethod
+    def from_queryset(cls, queryset_class, class_name=None):
+        key = (cls, queryset_class, class_name)
+        built = cls._built.get(key)
+        if built is None:
+            built = cls._built[key] = super().from_queryset(queryset_class, class_name)
+        return built
+
+
 class TrackedModel(TenantModel):
     """Who created and last changed the row, and its full history with reasons."""
 
@@ -79,7 +96,9 @@ class TrackedModel(TenantModel):
         related_name="+", editable=False, verbose_name="last changed by",
     )
 
-    history = HistoricalRecords(inherit=True, get_user=_history_user, cascade_delete_history=False)
+    history = HistoricalRecords(
+        inherit=True, get_user=_history_user, cascade_delete_history=False, history_manager=_HistoryManager
+    )
 
     class Meta:
         abstract = True
