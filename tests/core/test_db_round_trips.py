@@ -87,3 +87,28 @@ def test_fetch_together_gives_what_each_queryset_gives_in_one_statement(personas
         assert got == expected
         assert got[2] == [] and got[3] == []
         assert got[0][0].party_id == party.pk and got[0][0].created_at == contact.created_at
+
+
+@pytest.mark.django_db
+def test_timestamps_read_through_the_compiled_loader_are_the_same_utc_values():
+    """sms/core/db/base.py has plain cursors read timestamptz with psycopg's compiled
+    loader instead of Django's Python one: the values must be exactly what Django's gives,
+    UTC-aware, whatever offset they were written with."""
+    import datetime as dt
+
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    sql = "SELECT %s::timestamptz, '2026-03-29 01:30:00.123456+02'::timestamptz, '0001-01-01 00:00:00+00'::timestamptz"
+    written = dt.datetime(2026, 10, 25, 1, 30, 5, 7, tzinfo=dt.timezone(dt.timedelta(hours=-9, minutes=-30)))
+    with connection.cursor() as cursor:
+        assert not issubclass(cursor.cursor.adapters.get_loader(1184, 0), BaseTzLoader)
+        cursor.execute(sql, [written])
+        fast = cursor.fetchone()
+    with connection.connection.cursor() as raw:  # a cursor Django did not make
+        django_loader = type("DjangoUTC", (BaseTzLoader,), {"timezone": dt.UTC})  # as Django registers it
+        raw.adapters.register_loader(1184, django_loader)
+        raw.execute(sql, [written])
+        reference = raw.fetchone()
+    assert fast == reference
+    assert all(value.tzinfo is dt.UTC for value in fast)
+    assert fast[0] == written and fast[1] == dt.datetime(2026, 3, 28, 23, 30, 0, 123456, tzinfo=dt.UTC)

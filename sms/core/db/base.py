@@ -16,9 +16,12 @@ connection never carries one tenant's setting into another's work.
   context costs no round trip of its own. Other cursors and ``executemany`` send it first.
 """
 
+import datetime
+
 import psycopg
 from django.db import transaction
 from django.db.backends.postgresql import base
+from psycopg.pq import Format
 
 from sms.tenancy import context
 
@@ -27,6 +30,11 @@ _SET_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_i
 # Savepoint statements read no rows, and ROLLBACK TO may run in an aborted transaction.
 _NO_ROWS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
 _SET_SQL_INLINE = "SELECT set_config('app.tenant_id', '{}', true), set_config('app.user_id', '{}', true); "
+
+
+_TIMESTAMPTZ = psycopg.adapters.types["timestamptz"].oid
+# psycopg's own loader of timestamptz text: compiled when psycopg[binary] is installed.
+_NATIVE_TZ_LOADER = psycopg.adapters.get_loader(_TIMESTAMPTZ, Format.TEXT)
 
 
 def _wanted() -> tuple[str, str]:
@@ -44,6 +52,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.transaction_serial = 0
         self.savepoint_rollbacks = 0  # likewise, for what a rolled-back savepoint undid
         self.execute_wrappers.append(self._rls_guard)
+
+    def create_cursor(self, name=None):
+        """Django reads every timestamptz through a Python subclass of psycopg's loader that
+        re-attaches its time zone to each value; that costs several microseconds a value,
+        8 % of logging an incident. When the session's time zone is UTC (Django sets it so
+        with USE_TZ) psycopg's compiled loader gives the very same values: UTC-aware
+        datetimes. So a plain cursor reads with that one."""
+        cursor = super().create_cursor(name)
+        if (
+            name is None
+            and self.timezone is datetime.UTC
+            and self.connection.info.parameter_status("TimeZone") == "UTC"
+        ):
+            cursor.adapters.register_loader(_TIMESTAMPTZ, _NATIVE_TZ_LOADER)
+        return cursor
 
     def rls_settings_changed(self) -> None:
         """A statement set the tenant settings itself: apply the context's again before
