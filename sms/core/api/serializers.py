@@ -71,7 +71,8 @@ def _copy_field(field):
     declared fields."""
     if isinstance(field, serializers.BaseSerializer):
         return copy.deepcopy(field)
-    clone = copy.copy(field)
+    clone = object.__new__(type(field))  # what copy.copy does, without its reduce protocol
+    clone.__dict__.update(field.__dict__)
     if isinstance(field, serializers.ManyRelatedField):  # its one child, bound to the copy
         clone.child_relation = _copy_field(field.child_relation)
         clone.child_relation.parent = clone  # bound once already (as DRF binds it, to "")

@@ -86,12 +86,28 @@ def _fetch(db: str, parts: list, before: Sequence[tuple[str, Sequence]] = ()) ->
     return [_instances(qs, compiler, rows) for (qs, compiler, _), rows in zip(parts, rows_of, strict=True)]
 
 
+class _Source:
+    """What ``ModelIterable`` reads of its queryset (``query`` answering ``get_compiler``),
+    with a compiler whose result is already fetched: no clone of the queryset per result."""
+
+    __slots__ = ("db", "model", "_known_related_objects", "_compiler")
+
+    def __init__(self, qs: QuerySet, compiler):
+        self.db, self.model, self._known_related_objects = qs.db, qs.model, qs._known_related_objects
+        self._compiler = compiler
+
+    @property
+    def query(self):
+        return self
+
+    def get_compiler(self, *args, **kwargs):
+        return self._compiler
+
+
 def _instances(qs: QuerySet, compiler, rows: list) -> list:
     """Rows of a compiled queryset as Django would have turned them into instances."""
     if not rows:
         return []
-    clone = qs._chain()
     compiler.execute_sql = lambda *args, **kwargs: [rows]
-    clone.query.get_compiler = lambda *args, **kwargs: compiler
-    return list(ModelIterable(clone))
+    return list(ModelIterable(_Source(qs, compiler)))
 

@@ -104,4 +104,8 @@ def compile_around(queryset: QuerySet, sentinel) -> Compiled | None:
     positions = [i for i, p in enumerate(params) if type(p) is type(sentinel) and p == sentinel]
     if len(positions) != 1:
         return None
+    # The converters of the select list depend only on it: found once here, not for every
+    # result (the copies that ``fresh_compiler`` hands out keep this method).
+    converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
+    compiler.get_converters = lambda expressions: converters
     return Compiled(queryset, compiler, sql, tuple(params), positions[0])
