@@ -3,22 +3,21 @@ matrix, the priority targets, which calendar each service's targets run in, the 
 calendar and the major incident rule.
 
 Logging an incident would otherwise read five set-up tables on every request; they change
-rarely. The set-up is loaded once per process and tenant and kept with a *generation*: a
-random token per tenant in the shared (Redis) cache. Each transaction checks the token
-once (one cache round trip instead of five queries); any change to a set-up row replaces
-the token when its transaction commits, so every process reloads at its next request.
+rarely. The set-up is loaded once per process and tenant and kept with the tenant's
+*settings version* (``Tenant.settings_version``), which any change to a set-up row raises
+in the changing transaction itself. A request reads its tenant row when it authenticates,
+so checking the version costs nothing more; elsewhere (tasks, commands) it is one query.
 
 Rules that keep it correct:
 
-- The token is read before the set-up is loaded, and replaced only after the change is
-  committed: a process that loaded old rows keeps them under the old token, which no
-  longer matches.
+- The version moves in the same transaction as the change: once the change is visible,
+  so is the new version, and every process reloads at its next transaction. A process
+  that read the version before the change committed may load the new rows under the old
+  version; that costs one reload later, never a stale set-up.
 - A transaction that has changed the set-up itself reads the tables directly until it
   ends and caches nothing: it sees its own changes, and nothing uncommitted reaches the
-  cache. A rollback drops the pending invalidation (nothing changed).
-- Keys hold the database name and the tenant id: tenants never share an entry.
-- Without a shared cache (no Redis: a process-local cache cannot reach other processes)
-  or when it fails, the tables are read once per transaction.
+  cache. A rollback takes the version back with the change.
+- Entries are keyed by database name and tenant id: tenants never share an entry.
 - Within one transaction the checked set-up is reused (as if read at its start).
 
 Callers go through the lookups in ``services`` (``matrix``, ``targets``, ``calendar_for``)
@@ -28,23 +27,14 @@ and ``services_major.auto_declare``; this module knows nothing of how they use i
 from __future__ import annotations
 
 import copy
-import logging
-import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import post_delete, post_save
 
 from sms.tenancy import context
 
 from . import working_time as wt
-
-log = logging.getLogger(__name__)
-
-KEY = "resolution-config:{db}:{tenant}"
-SHARED_BACKENDS = ("RedisCache",)
 
 
 @dataclass(frozen=True)
@@ -62,8 +52,8 @@ class Setup:
         return copy.copy(self.major_rule) if self.major_rule is not None else None
 
 
-# {(database, tenant id): (generation, Setup)}, for this process.
-_loaded: dict[tuple[str, int], tuple[str, Setup]] = {}
+# {(database, tenant id): (settings version, Setup)}, for this process.
+_loaded: dict[tuple[str, int], tuple[int, Setup]] = {}
 
 
 def load() -> Setup:
@@ -102,26 +92,15 @@ def load() -> Setup:
     )
 
 
-def _shared() -> bool:
-    return settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1] in SHARED_BACKENDS
-
-
-def _key(tenant_id: int, alias: str = DEFAULT_DB_ALIAS) -> str:
-    return KEY.format(db=connections[alias].settings_dict["NAME"], tenant=tenant_id)
-
-
-class _Invalidate:
-    """The on-commit callback of a set-up change."""
+class _Forget:
+    """The on-commit callback of a set-up change: this process drops its copy at once
+    (the others see the new version)."""
 
     def __init__(self, tenant_id: int, alias: str):
         self.tenant_id, self.alias = tenant_id, alias
 
     def __call__(self) -> None:
         _loaded.pop((connections[self.alias].settings_dict["NAME"], self.tenant_id), None)
-        try:
-            cache.set(_key(self.tenant_id, self.alias), uuid.uuid4().hex, timeout=None)
-        except Exception:  # a cache that is down serves nothing: cache.get fails as well
-            log.warning("Could not renew the set-up generation of tenant %s", self.tenant_id, exc_info=True)
 
 
 def _changed_here(conn, tenant_id: int) -> bool:
@@ -134,6 +113,8 @@ def _changed_here(conn, tenant_id: int) -> bool:
 
 def invalidate(tenant_id: int, alias: str = DEFAULT_DB_ALIAS) -> None:
     """A set-up row of ``tenant_id`` changed: every process reloads once this commits."""
+    from sms.tenancy.models import Tenant
+
     conn = connections[alias]
     if conn.in_atomic_block:
         conn._resolution_changes = getattr(conn, "_resolution_changes", 0) + 1  # stales the in-transaction read
@@ -142,37 +123,30 @@ def invalidate(tenant_id: int, alias: str = DEFAULT_DB_ALIAS) -> None:
         mark = getattr(conn, "_resolution_changed", None)
         tenants = mark[1] if mark is not None and mark[0] == conn.transaction_serial else frozenset()
         conn._resolution_changed = (conn.transaction_serial, tenants | {tenant_id})
-    transaction.on_commit(_Invalidate(tenant_id, alias), using=alias)
+    Tenant.bump_settings_version(tenant_id, using=alias)
+    transaction.on_commit(_Forget(tenant_id, alias), using=alias)
 
 
 def current() -> Setup:
-    """The current tenant's set-up: checked against the shared generation once per
-    transaction, loaded from the tables when it changed (or cannot be cached)."""
-    tenant_id = context.require_tenant().pk
+    """The current tenant's set-up: checked against the tenant's settings version once per
+    transaction, loaded from the tables when it changed."""
+    tenant = context.require_tenant()
+    tenant_id = tenant.pk
     conn = connections[DEFAULT_DB_ALIAS]
-    if not _shared() or (conn.in_atomic_block and _changed_here(conn, tenant_id)):
+    if conn.in_atomic_block and _changed_here(conn, tenant_id):
         return _read_in_transaction(conn, tenant_id)
     serial = conn.transaction_serial
     memo = getattr(conn, "_resolution_setup", None)
     if conn.in_atomic_block and memo and memo[0] == (serial, tenant_id):
         return memo[1]
-    db = conn.settings_dict["NAME"]
-    key = _key(tenant_id)
-    try:
-        generation = cache.get(key)
-        if generation is None:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
-            generation = cache.get(key)
-    except Exception:
-        log.warning("Set-up cache unavailable; reading the tables", exc_info=True)
-        return load()
-    entry = _loaded.get((db, tenant_id))
-    if entry is not None and generation is not None and entry[0] == generation:
+    key = (conn.settings_dict["NAME"], tenant_id)
+    version = tenant.version_now(DEFAULT_DB_ALIAS)
+    entry = _loaded.get(key)
+    if entry is not None and entry[0] == version:
         setup = entry[1]
     else:
         setup = load()
-        if generation is not None:
-            _loaded[(db, tenant_id)] = (generation, setup)
+        _loaded[key] = (version, setup)
     if conn.in_atomic_block:
         conn._resolution_setup = ((serial, tenant_id), setup)
     return setup
@@ -197,7 +171,8 @@ def _on_change(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
 
 
 def connect() -> None:
-    """Renew the generation whenever a row of the cached set-up is saved or deleted."""
+    """Raise the tenant's settings version whenever a row of the cached set-up is saved or
+    deleted."""
     from .models import (
         MajorIncidentDefinition,
         PriorityLevel,

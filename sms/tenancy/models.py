@@ -13,7 +13,7 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connections, models
 
 from . import context
 from .roles import Role, has_capability
@@ -35,12 +35,59 @@ class Tenant(models.Model):
     is_active = models.BooleanField(default=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
+    settings_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Goes up with every change to set-up that processes keep in memory (the incident "
+        "priority matrix, targets, service hours...): a process holding an older copy reloads it.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The version moves only through bump_settings_version: a form or command saving a
+        # tenant read earlier must not write an older version back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "settings_version"
+            ]
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remembers the transaction the row was read in: ``settings_version`` read in the
+        running transaction is as current as a fresh read (see ``version_now``)."""
+        instance = super().from_db(db, field_names, values)
+        instance._read_in = _transaction_of(db)
+        return instance
+
+    def version_now(self, using: str = "default") -> int:
+        """``settings_version`` as the running transaction sees it: the loaded value when
+        this row was read in this very transaction (requests read their tenant when they
+        authenticate), else read again."""
+        if getattr(self, "_read_in", None) is not None and self._read_in == _transaction_of(using):
+            return self.settings_version
+        version = Tenant.objects.using(using).filter(pk=self.pk).values_list("settings_version", flat=True).first()
+        return version or 0
+
+    @classmethod
+    def bump_settings_version(cls, tenant_id: int, using: str = "default") -> None:
+        """Cached set-up of this tenant changed (in the running transaction, if any)."""
+        cls.objects.using(using).filter(pk=tenant_id).update(settings_version=models.F("settings_version") + 1)
+
+
+def _transaction_of(alias: str):
+    """The running transaction of a connection, or None outside one (the backend numbers
+    its transactions; see sms.core.db.base)."""
+    conn = connections[alias]
+    serial = getattr(conn, "transaction_serial", None)
+    if not conn.in_atomic_block or serial is None:
+        return None
+    return (alias, serial)
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -1,9 +1,11 @@
 """The per-tenant cache of the incident set-up (processes/resolution/config_cache.py): a
 change to the matrix, the targets or a service's calendar applies to the very next
-incident, tenants never share an entry, an uncommitted change is never cached, and
-incident creation reads the related rows of its body in one round trip.
+incident, in this process and in any other, tenants never share an entry, an uncommitted
+change is never cached, and incident creation reads the related rows of its body in one
+round trip.
 
-Most tests here commit (transaction=True): the cache is renewed when a change commits."""
+Most tests here commit (transaction=True): the tenant's settings version moves with the
+committed change."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from contextlib import contextmanager
 import pytest
 from django.core.signals import request_started
 from django.db import connection, reset_queries, transaction
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from processes.resolution import config_cache, services
@@ -67,19 +68,8 @@ def set_cell(client, tenant, user, impact, urgency, priority):
     assert response.status_code == 200, response.content
 
 
-@pytest.fixture
-def private_cache(monkeypatch):
-    """The generations in a cache of this process: other test workers empty the shared
-    Redis database before each of their tests, which would only cost reloads, but this
-    test counts them."""
-    from django.core.cache.backends.locmem import LocMemCache
-
-    monkeypatch.setattr(config_cache, "cache", LocMemCache("resolution-config-test", {}))
-    monkeypatch.setattr(config_cache, "_shared", lambda: True)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_changed_matrix_applies_to_the_next_incident(api, personas, tenant_a, private_cache):
+def test_a_changed_matrix_applies_to_the_next_incident(api, personas, tenant_a):
     agent, admin = api("agent"), api("admin")
     assert create(agent, impact=1, urgency=1)["priority"] == 1  # creates the defaults on first use
     assert create(agent, impact=1, urgency=1)["priority"] == 1
@@ -142,8 +132,7 @@ def test_tenants_never_share_the_cached_set_up(api, personas, tenant_a, tenant_b
     set_cell(outsider_admin, tenant_b, personas["outsider_admin"], 1, 1, 4)
     assert create(outsider, impact=1, urgency=1)["priority"] == 4
     assert create(agent, impact=1, urgency=1)["priority"] == 1  # tenant A keeps its own
-    assert config_cache._key(tenant_a.pk) != config_cache._key(tenant_b.pk)
-    assert str(tenant_a.pk) in config_cache._key(tenant_a.pk)
+    assert {tenant for _, tenant in config_cache._loaded} >= {tenant_a.pk, tenant_b.pk}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -166,13 +155,65 @@ def test_an_uncommitted_change_is_seen_by_its_own_transaction_and_never_cached(p
 
 
 @pytest.mark.django_db(transaction=True)
-def test_without_a_shared_cache_the_tables_are_read_every_time(api, tenant_a):
-    agent = api("agent")
-    create(agent, impact=2, urgency=2)
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
-        with queries() as ctx:
-            create(agent, impact=2, urgency=2)
-    assert setup_reads(ctx)
+def test_another_process_sees_a_change_at_its_next_request(api, personas, tenant_a):
+    """This process stands in for another: after the change commits, its old copy is put
+    back under the version it was loaded with, as a process that never saw the change
+    would still hold it. The raised version makes the next incident reload."""
+    agent, admin = api("agent"), api("admin")
+    create(agent, impact=1, urgency=1)  # creates the defaults on first use
+    assert create(agent, impact=1, urgency=1)["priority"] == 1
+    key = (connection.settings_dict["NAME"], tenant_a.pk)
+    stale = config_cache._loaded[key]
+    set_cell(admin, tenant_a, personas["admin"], 1, 1, 4)
+    config_cache._loaded[key] = stale
+    with queries() as ctx:
+        assert create(agent, impact=1, urgency=1)["priority"] == 4
+    assert setup_reads(ctx)  # reloaded
+    assert config_cache._loaded[key][0] > stale[0]
+    with queries() as ctx:
+        create(agent, impact=1, urgency=1)
+    assert setup_reads(ctx) == []  # and cached again
+    # The version check rode on the token authentication: no statement of its own.
+    own = [q for q in ctx.captured_queries if "settings_version" in q["sql"] and "tenancy_membership" not in q["sql"]]
+    assert own == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_a_tenant_read_before_a_change_never_takes_its_version_back(api, personas, tenant_a):
+    from sms.tenancy.models import Tenant
+
+    agent, admin = api("agent"), api("admin")
+    create(agent, impact=1, urgency=1)
+    edited = Tenant.objects.get(pk=tenant_a.pk)  # say, open in a form
+    set_cell(admin, tenant_a, personas["admin"], 1, 1, 3)
+    edited.name = "Renamed meanwhile"
+    edited.save()
+    fresh = Tenant.objects.get(pk=tenant_a.pk)
+    assert fresh.name == "Renamed meanwhile"
+    assert fresh.settings_version > edited.settings_version
+    assert create(agent, impact=1, urgency=1)["priority"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_request_the_version_is_read_each_transaction(personas, tenant_a):
+    """A task holds its tenant object across transactions: the version it loaded with is
+    not trusted in a later one."""
+    from sms.tenancy.models import Tenant
+
+    tenant = Tenant.objects.get(pk=tenant_a.pk)  # read outside any transaction
+    with context.tenant_context(tenant, personas["admin"]):
+        services.ensure_defaults()
+        assert services.matrix()[(1, 1)] == 1
+        key = (connection.settings_dict["NAME"], tenant_a.pk)
+        stale = config_cache._loaded[key]
+        other = Tenant.objects.get(pk=tenant_a.pk)
+        with context.tenant_context(other, personas["admin"]), transaction.atomic():
+            cell = PriorityMatrixCell.objects.get(impact=1, urgency=1)
+            cell.priority = 5
+            cell.save(reason="Changed by someone else")
+        config_cache._loaded[key] = stale  # as a process that never saw the change holds it
+        with transaction.atomic():
+            assert services.matrix()[(1, 1)] == 5
 
 
 @pytest.mark.django_db
