@@ -112,3 +112,11 @@ def test_timestamps_read_through_the_compiled_loader_are_the_same_utc_values():
     assert fast == reference
     assert all(value.tzinfo is dt.UTC for value in fast)
     assert fast[0] == written and fast[1] == dt.datetime(2026, 3, 28, 23, 30, 0, 123456, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+def test_application_sessions_never_jit_compile():
+    """sms/settings.py: JIT compiling cost more than whole short queries under RLS."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
