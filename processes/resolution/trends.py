@@ -9,7 +9,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
@@ -79,20 +79,26 @@ def _measures() -> dict:
 
 
 def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
-    """Incidents per period, service, CI and category in the window: one grouped query
-    each (and one for the names of the top CIs)."""
+    """Incidents per period, service, CI and category in the window: the window's incidents
+    are read once for the totals, periods, services and categories together (grouping
+    sets), once more for the CIs (through their link table), and the top rows' names
+    come by primary key."""
     qs = _incidents(w)
-    per_period = (
-        qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=_tz()))
-        .values("bucket")
-        .annotate(**_measures())
-        .order_by("bucket")
-    )
-    per_service = (
-        qs.values("service_id", "service__reference", "service__title")
-        .annotate(**_measures())
-        .order_by("-total", "service__title")[:top]
-    )
+    grouped = _grouped_measures(qs, w)
+    services_top = _contenders(grouped["service"], top)
+    names = _service_names([r["key"] for r in services_top])
+    per_service = [
+        {"id": r["key"], **names.get(r["key"], {"reference": None, "title": None}), **_only_measures(r)}
+        for r in services_top
+    ]
+    per_service.sort(key=lambda r: (-r["total"], r["title"] is None, r["title"] or ""))
+    categories_top = _contenders(grouped["category"], top)
+    paths = _category_paths([r["key"] for r in categories_top])
+    per_category = [
+        {"id": r["key"], "path": paths.get(r["key"], (None, None))[0], **_only_measures(r)} for r in categories_top
+    ]
+    leaf = {pk: name for pk, (_, name) in paths.items()}
+    per_category.sort(key=lambda r: (-r["total"], leaf.get(r["id"]) is None, leaf.get(r["id"]) or ""))
     # Grouped on the link table's CI id alone, so that the plan starts from the window's
     # incidents; the top CIs' names come in one more query.
     per_ci = list(
@@ -102,22 +108,88 @@ def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
         .order_by("-total", "affected_cis")[:top]
     )
     ci_names = _ci_names([r["affected_cis"] for r in per_ci])
-    per_category = (
-        qs.values("category_id", "category__name", "category__parent__name", "category__parent__parent__name")
-        .annotate(**_measures())
-        .order_by("-total", "category__name")[:top]
-    )
-    totals = qs.aggregate(**_measures())
     return {
-        "totals": totals,
-        "per_period": [{"period": r.pop("bucket"), **r} for r in per_period],
-        "per_service": [
-            {"id": r.pop("service_id"), "reference": r.pop("service__reference"), "title": r.pop("service__title"), **r}
-            for r in per_service
+        "totals": grouped["totals"],
+        "per_period": [
+            {"period": r["key"], **_only_measures(r)} for r in sorted(grouped["period"], key=lambda r: r["key"])
         ],
+        "per_service": per_service[:top],
         "per_ci": [{"id": (pk := r.pop("affected_cis")), **ci_names.get(pk, {}), **r} for r in per_ci],
-        "per_category": [{"id": r.pop("category_id"), "path": _path(r), **r} for r in per_category],
+        "per_category": per_category[:top],
     }
+
+
+MEASURES = ("total", "open", "breached", "security")
+
+
+def _grouped_measures(qs, w: Window) -> dict:
+    """The measures of ``qs`` in total and per period, service and category, from one scan:
+    ``{"totals": {...}, "period": [...], "service": [...], "category": [...]}``, each row
+    ``{"key": ..., <measures>}``. Django has no grouping sets, so the filtered queryset
+    becomes the inner query of one written here; row-level security applies as to any
+    statement."""
+    tz = _tz()
+    inner = qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=tz)).values(
+        "bucket", "service_id", "category_id", "state", "response_breached", "resolution_breached", "is_security"
+    )
+    inner_sql, inner_params = inner.query.sql_with_params()
+    open_states = list(OPEN_STATES)
+    sql = f"""
+        SELECT GROUPING(t.bucket), GROUPING(t.service_id), GROUPING(t.category_id),
+               t.bucket, t.service_id, t.category_id,
+               COUNT(*),
+               COUNT(*) FILTER (WHERE t.state IN ({", ".join(["%s"] * len(open_states))})),
+               COUNT(*) FILTER (WHERE t.response_breached OR t.resolution_breached),
+               COUNT(*) FILTER (WHERE t.is_security)
+        FROM ({inner_sql}) t
+        GROUP BY GROUPING SETS ((t.bucket), (t.service_id), (t.category_id), ())
+    """
+    result: dict = {"totals": dict.fromkeys(MEASURES, 0), "period": [], "service": [], "category": []}
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, [*open_states, *inner_params])
+        for g_bucket, g_service, g_category, bucket, service_id, category_id, *measures in cursor.fetchall():
+            row = dict(zip(MEASURES, measures, strict=True))
+            if not g_bucket:  # Trunc gives a local wall time; Django makes it aware the same way
+                result["period"].append({"key": timezone.make_aware(bucket.replace(tzinfo=None), tz), **row})
+            elif not g_service:
+                result["service"].append({"key": service_id, **row})
+            elif not g_category:
+                result["category"].append({"key": category_id, **row})
+            else:
+                result["totals"] = row
+    return result
+
+
+def _contenders(rows: list[dict], top: int) -> list[dict]:
+    """The rows that can make the top ``top`` by count: the first ``top`` and any tied with
+    the last of them (names decide among those), so that only their names are read."""
+    rows = sorted(rows, key=lambda r: -r["total"])
+    if len(rows) <= top:
+        return rows
+    cut = rows[top - 1]["total"]
+    return [r for r in rows if r["total"] >= cut]
+
+
+def _service_names(ids: list) -> dict[int, dict]:
+    from sms.cmdb.models import Service
+
+    rows = Service.objects.filter(pk__in=[pk for pk in ids if pk is not None]).values("pk", "reference", "title")
+    return {r.pop("pk"): r for r in rows}
+
+
+def _category_paths(ids: list) -> dict[int, tuple[str, str]]:
+    """Each category's path and own name."""
+    rows = Category.objects.filter(pk__in=[pk for pk in ids if pk is not None]).values(
+        "pk", "name", "parent__name", "parent__parent__name"
+    )
+    return {
+        r["pk"]: (" / ".join(n for n in (r["parent__parent__name"], r["parent__name"], r["name"]) if n), r["name"])
+        for r in rows
+    }
+
+
+def _only_measures(row: dict) -> dict:
+    return {name: row[name] for name in MEASURES}
 
 
 def _ci_names(ids: list[int]) -> dict[int, dict]:

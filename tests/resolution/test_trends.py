@@ -58,6 +58,31 @@ def test_trend_api_counts_per_service_ci_category_and_period(api, setup, persona
     assert wide["incidents"]["totals"]["total"] == 5 and wide["period"] == "month"
 
 
+def test_incidents_without_service_or_category_have_their_own_row_after_named_ties(setup, personas, tenant_a):
+    """The grouping-sets query tells "no service" apart from "all services", and ties on
+    the count are broken by name with the unnamed row last."""
+    s = setup
+    with context.tenant_context(tenant_a, personas["agent"]):
+        sub = CategoryFactory(name="Array", parent=s["disk"])
+        for kwargs in (
+            {"service": None, "category": None},
+            {"service": None, "category": None},
+            {"service": s["web"], "category": sub},
+            {"service": s["web"], "category": sub},
+            {"service": s["mail"], "category": s["phishing"]},
+            {"service": s["mail"], "category": s["phishing"], "is_security": True},
+        ):
+            _incident(**kwargs)
+        data = trends.incident_trends(trends.window(period="day"))
+    assert data["totals"] == {"total": 6, "open": 6, "breached": 0, "security": 1}
+    assert [(r["title"], r["total"]) for r in data["per_service"]] == [("E-mail", 2), ("Web shop", 2), (None, 2)]
+    assert [r["id"] for r in data["per_service"]][-1] is None
+    assert [(r["path"], r["total"]) for r in data["per_category"]] == [("Disk / Array", 2), ("Phishing", 2), (None, 2)]
+    assert data["per_category"][1]["security"] == 1
+    assert len(data["per_period"]) == 1 and data["per_period"][0]["total"] == 6
+    assert data["per_period"][0]["period"].tzinfo is not None
+
+
 def test_security_incident_analysis(api, setup, personas, tenant_a):
     s = setup
     with context.tenant_context(tenant_a, personas["agent"]):
@@ -209,3 +234,10 @@ def test_open_trend_problem_is_unique_per_cluster_in_the_database(setup, persona
         ProblemFactory(trend_ci=setup["db"], trend_category=setup["disk"])
         with pytest.raises(IntegrityError), transaction.atomic():
             ProblemFactory(trend_ci=setup["db"], trend_category=setup["disk"])
+
+
+def test_only_rows_that_can_reach_the_top_have_their_names_read():
+    rows = [{"key": k, "total": t} for k, t in ((1, 4), (2, 5), (3, 4), (4, 1), (5, 4))]
+    assert [r["key"] for r in trends._contenders(rows, 2)] == [2, 1, 3, 5]  # the 4s tie for second place
+    assert [r["key"] for r in trends._contenders(rows, 5)] == [2, 1, 3, 5, 4]
+    assert trends._contenders([], 3) == []
