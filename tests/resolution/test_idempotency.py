@@ -39,6 +39,26 @@ def test_retry_with_the_same_key_returns_the_first_answer(api, tenant_a):
     assert stored.object_id == first.json()["id"] and stored.scope == "resolution.incident"
 
 
+@pytest.mark.django_db(transaction=True)  # each request its own transaction, as in production
+def test_a_key_costs_two_statements_and_no_savepoint(api, tenant_a):
+    """Claiming the key is one INSERT ... ON CONFLICT DO NOTHING, storing the answer one
+    UPDATE; a failure rolls the whole request back, so no savepoint is needed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api("agent")
+    client.post(INCIDENTS, ALERT, format="json")  # creates the set-up
+    client.post(INCIDENTS, ALERT, format="json")  # caches it
+    with CaptureQueriesContext(connection) as plain:
+        client.post(INCIDENTS, ALERT, format="json")
+    with CaptureQueriesContext(connection) as keyed:
+        assert client.post(INCIDENTS, ALERT, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201
+    statements = [q["sql"] for q in keyed.captured_queries]
+    assert len(statements) == len(plain.captured_queries) + 2
+    assert not [sql for sql in statements if "SAVEPOINT" in sql]
+    assert any("ON CONFLICT" in sql and "core_idempotencykey" in sql for sql in statements)
+
+
 @pytest.mark.django_db
 def test_same_key_with_another_body_or_caller_is_refused(api, tenant_a, personas):
     client = api("agent")
