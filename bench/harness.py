@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -235,10 +236,21 @@ def captured_queries(fn: Callable[[], object]) -> list[dict]:
 _NOT_PLANNABLE = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET ")
 
 
+# The tenant settings the backend sends ahead of a statement, in its message.
+_SETTINGS_PREFIX = re.compile(r"^(\s*SELECT set_config\([^;]*;\s*)+")
+
+
 def slowest_queries(captured: list[dict], n: int = 2) -> list[dict]:
     """The ``n`` slowest captured statements that EXPLAIN can plan: Django also logs
-    BEGIN, COMMIT and savepoints, which at a small scale can be among the slowest."""
-    plannable = [q for q in captured if not q["sql"].lstrip().upper().startswith(_NOT_PLANNABLE)]
+    BEGIN, COMMIT and savepoints, which at a small scale can be among the slowest; the
+    tenant settings sent ahead of a statement are left off, and messages of several
+    statements (lookups sent together) are skipped."""
+    plannable = []
+    for q in captured:
+        sql = _SETTINGS_PREFIX.sub("", q["sql"])
+        if sql.lstrip().upper().startswith(_NOT_PLANNABLE) or "; SELECT" in sql:
+            continue
+        plannable.append({**q, "sql": sql})
     return sorted(plannable, key=lambda q: -float(q["time"]))[:n]
 
 
