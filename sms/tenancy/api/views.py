@@ -24,6 +24,7 @@ class TokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [TokenThrottle]
+    keeps_writes_on_error = True  # a refused sign-in is recorded for the lockout (django-axes)
 
     @extend_schema(request=s.TokenRequestSerializer, responses=s.TokenResponseSerializer)
     def post(self, request):
