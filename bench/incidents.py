@@ -18,7 +18,9 @@ Measured:
   the ratio to it shows what the incident itself costs;
 - the incident list API (filtered by status and service, sorted by due time) at page
   sizes 10, 50 and 100: server-side median time and queries per request (targets: under
-  50 ms, and the same number of queries at every page size).
+  50 ms, and the same number of queries at every page size);
+- the service desk console page and two of its queue pages, as the tenant's
+  administrator (who holds every in-progress incident: the fullest "my work" queue).
 
 Options: ``--scale 0.1`` for a smaller load (100,000 incidents), ``--reuse`` keeps a
 built bench database, ``--keep`` leaves it in place, ``--runs N`` timed runs per median,
@@ -435,6 +437,26 @@ def measure(args, setup: dict) -> list[dict]:
             if page == 50:
                 slowest += harness.slowest_queries(captured)
     args.explain = slowest
+
+    # --- the service desk console (browser): counts and first rows of every queue ---------
+    from django.test import Client
+
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(user)
+    for label, url in (
+        ("GET service desk console (browser, all queues)", f"/t/{tenant.slug}/desk/"),
+        ("GET console queue 'unassigned', first page (browser)", f"/t/{tenant.slug}/desk/queues/unassigned/"),
+        ("GET console queue 'breaching soon', first page (browser)", f"/t/{tenant.slug}/desk/queues/breaching/"),
+    ):
+
+        def page(url=url):
+            response = browser.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        queries = len(harness.captured_queries(page))
+        ms, _ = harness.median_ms(page, args.runs)
+        rows.append({"operation": label, "page": "", "queries": queries, "value": ms, "unit": "ms", "target": ""})
     return rows
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
+from django.db import connections, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
 
 from sms.core.workflow import WorkflowError, run_transition
 
 from . import services
-from .choices import OPEN_STATES, IncidentState
+from .choices import OPEN_STATES, RUNNING_STATES, IncidentState
 from .models import GroupMember, Incident, PriorityLevel
 
 S = IncidentState
@@ -35,7 +36,10 @@ def queue_filters(user, group_ids: list[int]) -> dict[str, Q]:
         "groups": Q(assignment_group_id__in=group_ids, state__in=OPEN_STATES) & ~Q(assignee=user),
         "unassigned": Q(assignee__isnull=True, state__in=OPEN_STATES),
         # Running, not late yet, but past the tenant's at-risk point of its target span.
-        "breaching": Q(at_risk=True, resolution_overdue=False, resolution_breached=False),
+        # (Not late yet is "due from now on", said so that the due-time index can answer it.)
+        "breaching": Q(
+            state__in=RUNNING_STATES, resolution_breached=False, resolution_due_at__gte=Now(), at_risk=True
+        ),
         "major": Q(is_major=True, state__in=OPEN_STATES),
     }
     return queues
@@ -62,32 +66,58 @@ def _member_groups(user) -> list[GroupMember]:
 
 
 def queue_counts(user, *, group_ids: list[int] | None = None, at_risk_percent: int | None = None) -> dict[str, int]:
-    """How many incidents each queue holds: one aggregate query."""
+    """How many incidents each queue holds: one statement, one count per queue, so that
+    each reads its own index (mostly the index alone) instead of every open incident."""
     if at_risk_percent is None:
         at_risk_percent = services.resolution_settings().at_risk_percent
     if group_ids is None:
         group_ids = list(GroupMember.objects.filter(user=user).values_list("group_id", flat=True))
-    filters = queue_filters(user, group_ids)
-    base = Incident.objects.with_clock(at_risk_percent)
-    return base.aggregate(**{code: Count("pk", filter=cond) for code, cond in filters.items()})
+    base = _open_with_clock(at_risk_percent)
+    columns, params = [], []
+    for code, cond in queue_filters(user, group_ids).items():
+        try:
+            sql, values = base.filter(cond).order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # e.g. "my groups" of a member of none
+            columns.append(f'0 AS "{code}"')
+            continue
+        columns.append(f'(SELECT COUNT(*) FROM ({sql}) "{code}_rows") AS "{code}"')
+        params.extend(values)
+    with connections[base.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        row = cursor.fetchone()
+    return dict(zip(queue_filters(user, group_ids), row, strict=True))
+
+
+def _open_with_clock(at_risk_percent: int):
+    """Every queue holds open incidents only: saying so lets the indexes narrow the scan,
+    where conditions on the computed columns alone made it read every incident the
+    tenant ever logged (the console took 703 ms at 1,000,000 incidents)."""
+    return Incident.objects.filter(state__in=OPEN_STATES).with_clock(at_risk_percent)
 
 
 def console(user, *, rows: int = QUEUE_ROWS) -> dict:
     """The member's queues: ``{"groups_of_user": [...], "queues": {code: Queue}}``.
 
-    Queries: settings (1), the member's groups (1), all the queue counts (1), and the rows
-    of each non-empty queue (1 each) -- fixed, whatever the number of incidents."""
+    Queries: settings (1), the member's groups (1), all the queue counts (1), the first
+    rows of each non-empty queue (ids only, 1 each), and those rows in full (1): a fixed
+    number, whatever the number of incidents. Reading ids first keeps the joins of the
+    full rows off every candidate row."""
     pct = services.resolution_settings().at_risk_percent
     memberships = _member_groups(user)
     group_ids = [m.group_id for m in memberships]
     counts = queue_counts(user, group_ids=group_ids, at_risk_percent=pct)
-    base = Incident.objects.with_clock(pct)
-    queues = {}
-    for code, cond in queue_filters(user, group_ids).items():
-        found = []
-        if counts[code]:
-            found = list(base.filter(cond).select_related(*QUEUE_RELATED).order_by(*QUEUE_ORDER[code])[:rows])
-        queues[code] = Queue(code, found, counts[code])
+    base = _open_with_clock(pct)
+    first_ids = {
+        code: list(base.filter(cond).order_by(*QUEUE_ORDER[code]).values_list("pk", flat=True)[:rows])
+        for code, cond in queue_filters(user, group_ids).items()
+        if counts[code]
+    }
+    wanted = {pk for ids in first_ids.values() for pk in ids}
+    found = base.filter(pk__in=wanted).select_related(*QUEUE_RELATED).in_bulk() if wanted else {}
+    queues = {
+        code: Queue(code, [found[pk] for pk in first_ids.get(code, []) if pk in found], counts[code])
+        for code in queue_filters(user, group_ids)
+    }
     return {"groups_of_user": [m.group for m in memberships], "queues": queues}
 
 
@@ -98,11 +128,7 @@ def console_queue(user, code: str):
     filters = queue_filters(user, group_ids)
     if code not in filters:
         raise KeyError(code)
-    return (
-        Incident.objects.with_clock(settings_row.at_risk_percent)
-        .filter(filters[code])
-        .order_by(*QUEUE_ORDER[code], "-pk")
-    )
+    return _open_with_clock(settings_row.at_risk_percent).filter(filters[code]).order_by(*QUEUE_ORDER[code], "-pk")
 
 
 # --- priority preview -----------------------------------------------------------------------

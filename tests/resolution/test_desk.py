@@ -82,6 +82,28 @@ def test_console_sections(web, make_incident, personas, groups, tenant_a):
     assert "Log an incident" in page and 'name="impact"' in page
 
 
+def test_breaching_soon_holds_running_incidents_past_their_risk_point_and_not_yet_late(
+    make_incident, personas, groups, tenant_a
+):
+    now = timezone.now()
+    soon = make_incident(title="Soon", assignee=personas["process_owner"])
+    at_risk(soon, tenant_a)
+    late, waiting, flagged, fresh = (make_incident(title=t) for t in ("Late", "Waiting", "Flagged", "Fresh"))
+    with context.tenant_context(tenant_a):
+        for incident in (late, waiting, flagged):
+            at_risk(incident, tenant_a)
+        Incident.objects.filter(pk=late.pk).update(resolution_due_at=now - dt.timedelta(minutes=5))
+        Incident.objects.filter(pk=waiting.pk).update(state="on_hold")  # its clock is paused
+        Incident.objects.filter(pk=flagged.pk).update(resolution_breached=True)
+        Incident.objects.filter(pk=fresh.pk).update(resolution_due_at=now + dt.timedelta(days=3))
+    with context.tenant_context(tenant_a, personas["agent"]):
+        data = services_desk.console(personas["agent"])
+        counts = services_desk.queue_counts(personas["agent"])
+    assert [i.pk for i in data["queues"]["breaching"].rows] == [soon.pk]
+    assert counts["breaching"] == data["queues"]["breaching"].total == 1
+    assert counts["unassigned"] == 4  # the four without an assignee, whatever their clocks
+
+
 def test_console_query_count_does_not_grow_with_the_queues(web, make_incident, personas, groups, tenant_a):
     fill_queues(make_incident, personas, groups, tenant_a, 1)
     few, _ = desk_queries(web("agent"))

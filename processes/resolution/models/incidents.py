@@ -13,7 +13,7 @@ from sms.core.models.base import TenantManager, TenantQuerySet
 from sms.core.search import search_index
 from sms.core.workflow import StateField, WorkflowModel, condition, transition
 
-from ..choices import RUNNING_STATES, Channel, Impact, IncidentState, ResolutionCode, Urgency
+from ..choices import OPEN_STATES, RUNNING_STATES, Channel, Impact, IncidentState, ResolutionCode, Urgency
 from .config import LEVEL_CHOICES, middle_level, scale_display
 from .major import MajorIncidentFields, has_major_manager, has_major_review
 
@@ -173,6 +173,25 @@ class Incident(WorkflowModel, MajorIncidentFields, Record):
             # Major incidents (few): the console's and the managers' list.
             models.Index(
                 fields=["tenant", "state", "-number"], condition=Q(is_major=True), name="resolution_inc_major_idx"
+            ),
+            # The console's queues hold open incidents only, each read in its own order and
+            # only as far as its first rows: "my work" by due time, "unassigned" by priority
+            # and age, "breaching soon" from now on by due time.
+            models.Index(
+                fields=["tenant", "assignee", "resolution_due_at"],
+                condition=Q(state__in=OPEN_STATES),
+                name="resolution_inc_open_mine_idx",
+            ),
+            models.Index(
+                fields=["tenant", "priority", "created_at"],
+                condition=Q(state__in=OPEN_STATES, assignee__isnull=True),
+                name="resolution_inc_unassigned_idx",
+            ),
+            models.Index(
+                fields=["tenant", "resolution_due_at"],
+                include=["created_at"],
+                condition=Q(state__in=RUNNING_STATES, resolution_breached=False),
+                name="resolution_inc_running_due_idx",
             ),
         ]
 
