@@ -9,6 +9,7 @@ exact match on the reference, so ``IMP-12`` always finds IMP-12.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.indexes import GinIndex
@@ -16,10 +17,12 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.db.models import CharField, F, Q, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from .registry import RecordKind, kinds
 
 CONFIG = "english"
+_REFERENCE = re.compile(r"^([A-Za-z]{1,10})-(\d{1,12})$")
 MAX_RESULTS = 50
 # Markers PostgreSQL puts around matches in headlines; replaced after HTML-escaping the
 # text, so user content never reaches the page as markup.
@@ -58,11 +61,34 @@ def _headline(raw: str | None) -> SafeString:
     return mark_safe(text.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308 - escaped above
 
 
+def _by_reference(chosen: list[RecordKind], text: str) -> list[SearchHit]:
+    """The record whose reference ``text`` is, through the (tenant, reference) index; empty
+    when no kind the member may view has that prefix or no such record exists. Under
+    row-level security the full-text condition can use no index (its functions are not
+    leakproof), so the general search reads every row of every kind: 1.3 s at 1,000,000
+    incidents, for a reference pasted from a mail."""
+    match = _REFERENCE.match(text)
+    kind = next((k for k in chosen if match and k.prefix.upper() == match.group(1).upper()), None)
+    if kind is None:
+        return []
+    reference = f"{kind.prefix}-{int(match.group(2))}"
+    row = kind.model.objects.filter(reference=reference).values("pk", "title", "description").first()
+    if row is None:
+        return []
+    excerpt = Truncator(row["description"] or "").words(30)
+    return [SearchHit(kind, row["pk"], reference, row["title"], 10.0, _headline(excerpt))]
+
+
 def search(membership, text: str, *, kind: str | None = None, limit: int = MAX_RESULTS) -> list[SearchHit]:
+    """Records matching ``text``, best first. A reference (``INC-42``) finds its record
+    at once; other text is searched as words in every kind the member may view."""
     text = (text or "").strip()
     chosen = searchable_kinds(membership, kind)
     if not text or not chosen:
         return []
+    exact = _by_reference(chosen, text)
+    if exact:
+        return exact
     query = SearchQuery(text, search_type="websearch", config=CONFIG)
     parts = []
     for k in chosen:
