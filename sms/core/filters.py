@@ -8,6 +8,7 @@ from django.db.models import Q
 from sms.core.api.serializers import tenant_members
 from sms.core.models import PlannedActivity
 from sms.core.models.outbox import MessageStatus, OutboundMessage
+from sms.core.search import reference_of
 
 # Browsers show a date picker; the API accepts the same ISO dates.
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -36,9 +37,16 @@ class RecordFilterSet(FilterSet):
     )
 
     def search(self, queryset, name, value):
+        """The record with this reference, or the records whose title or description holds
+        the text. Under row-level security the substring match can use no index (LIKE is
+        not leakproof) and reads every row (440 ms at 1,000,000 incidents), so a reference
+        of this kind that exists is answered through the (tenant, reference) index alone."""
         value = value.strip()
         if not value:
             return queryset
+        reference = reference_of(queryset.model, value)
+        if reference is not None and queryset.filter(reference=reference).exists():
+            return queryset.filter(reference=reference)
         return queryset.filter(
             Q(reference__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
         )

@@ -79,6 +79,13 @@ class KindRegistry:
     def find(self, code: str) -> RecordKind | None:
         return self._by_code.get(code)
 
+    def find_model(self, model: type[models.Model]) -> RecordKind | None:
+        """Like ``for_model``, None for a model that is no record kind."""
+        try:
+            return self.for_model(model)
+        except LookupError:
+            return None
+
     def __len__(self) -> int:
         return len(self._by_code)
 

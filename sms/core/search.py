@@ -61,17 +61,26 @@ def _headline(raw: str | None) -> SafeString:
     return mark_safe(text.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308 - escaped above
 
 
+def reference_of(model, text: str) -> str | None:
+    """``text`` as a reference of the record kind ``model`` is (``inc-042`` gives
+    ``INC-42``), or None when it is not one."""
+    match = _REFERENCE.match(text.strip())
+    kind = kinds.find_model(model) if match else None
+    if kind is None or kind.prefix.upper() != match.group(1).upper():
+        return None
+    return f"{kind.prefix}-{int(match.group(2))}"
+
+
 def _by_reference(chosen: list[RecordKind], text: str) -> list[SearchHit]:
     """The record whose reference ``text`` is, through the (tenant, reference) index; empty
     when no kind the member may view has that prefix or no such record exists. Under
     row-level security the full-text condition can use no index (its functions are not
     leakproof), so the general search reads every row of every kind: 1.3 s at 1,000,000
     incidents, for a reference pasted from a mail."""
-    match = _REFERENCE.match(text)
-    kind = next((k for k in chosen if match and k.prefix.upper() == match.group(1).upper()), None)
+    kind = next((k for k in chosen if reference_of(k.model, text) is not None), None)
     if kind is None:
         return []
-    reference = f"{kind.prefix}-{int(match.group(2))}"
+    reference = reference_of(kind.model, text)
     row = kind.model.objects.filter(reference=reference).values("pk", "title", "description").first()
     if row is None:
         return []

@@ -252,3 +252,22 @@ def test_list_shows_category_path_and_service_reference_as_the_record_does(api, 
     assert rows[incidents[0].pk]["service_reference"] == service.reference
     assert rows[incidents[2].pk]["category_path"] == "Network"
     assert rows[incidents[3].pk]["category_path"] is None and rows[incidents[3].pk]["service_reference"] is None
+
+
+def test_list_search_by_reference_uses_the_reference_alone(api):
+    """A reference of the listed kind (any case, leading zeros) is looked up by its index;
+    text that is no existing reference is still matched inside titles and descriptions."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api("agent")
+    first = client.post(INCIDENTS, {"title": "Printer offline"}, format="json").json()
+    mention = client.post(INCIDENTS, {"title": f"Follow-up of {first['reference']}"}, format="json").json()
+    prefix, number = first["reference"].split("-")
+    with CaptureQueriesContext(connection) as ctx:
+        rows = client.get(INCIDENTS, {"q": f"{prefix.lower()}-00{number}"}).json()["results"]
+    assert [r["id"] for r in rows] == [first["id"]]
+    assert not [q for q in ctx.captured_queries if "LIKE" in q["sql"]]
+    rows = client.get(INCIDENTS, {"q": "Follow-up of"}).json()["results"]
+    assert [r["id"] for r in rows] == [mention["id"]]
+    assert client.get(INCIDENTS, {"q": f"{prefix}-987654"}).json()["results"] == []
