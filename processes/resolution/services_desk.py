@@ -73,8 +73,9 @@ def queue_counts(user, *, group_ids: list[int] | None = None, at_risk_percent: i
     if group_ids is None:
         group_ids = list(GroupMember.objects.filter(user=user).values_list("group_id", flat=True))
     base = _open_with_clock(at_risk_percent)
+    filters = queue_filters(user, group_ids)
     columns, params = [], []
-    for code, cond in queue_filters(user, group_ids).items():
+    for code, cond in filters.items():
         try:
             sql, values = base.filter(cond).order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:  # e.g. "my groups" of a member of none
@@ -85,7 +86,7 @@ def queue_counts(user, *, group_ids: list[int] | None = None, at_risk_percent: i
     with connections[base.db].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(columns), params)
         row = cursor.fetchone()
-    return dict(zip(queue_filters(user, group_ids), row, strict=True))
+    return dict(zip(filters, row, strict=True))
 
 
 def _open_with_clock(at_risk_percent: int):
@@ -107,16 +108,17 @@ def console(user, *, rows: int = QUEUE_ROWS) -> dict:
     group_ids = [m.group_id for m in memberships]
     counts = queue_counts(user, group_ids=group_ids, at_risk_percent=pct)
     base = _open_with_clock(pct)
+    filters = queue_filters(user, group_ids)
     first_ids = {
         code: list(base.filter(cond).order_by(*QUEUE_ORDER[code]).values_list("pk", flat=True)[:rows])
-        for code, cond in queue_filters(user, group_ids).items()
+        for code, cond in filters.items()
         if counts[code]
     }
     wanted = {pk for ids in first_ids.values() for pk in ids}
     found = base.filter(pk__in=wanted).select_related(*QUEUE_RELATED).in_bulk() if wanted else {}
     queues = {
         code: Queue(code, [found[pk] for pk in first_ids.get(code, []) if pk in found], counts[code])
-        for code in queue_filters(user, group_ids)
+        for code in filters
     }
     return {"groups_of_user": [m.group for m in memberships], "queues": queues}
 
