@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.db import connections, transaction
-from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import Avg, BooleanField, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -67,15 +67,19 @@ def _incidents(w: Window):
     )
 
 
+def _counted() -> dict[str, Q]:
+    """What each measure besides the total counts."""
+    return {
+        "open": Q(state__in=OPEN_STATES),
+        "breached": Q(response_breached=True) | Q(resolution_breached=True),
+        "security": Q(is_security=True),
+    }
+
+
 def _measures() -> dict:
     # Plain counts: no grouping joins a many-valued relation except the CI one, where each
     # (incident, CI) pair is one row anyway.
-    return {
-        "total": Count("pk"),
-        "open": Count("pk", filter=Q(state__in=OPEN_STATES)),
-        "breached": Count("pk", filter=Q(response_breached=True) | Q(resolution_breached=True)),
-        "security": Count("pk", filter=Q(is_security=True)),
-    }
+    return {"total": Count("pk"), **{name: Count("pk", filter=cond) for name, cond in _counted().items()}}
 
 
 def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
@@ -119,7 +123,7 @@ def incident_trends(w: Window, *, top: int = TOP_ROWS) -> dict:
     }
 
 
-MEASURES = ("total", "open", "breached", "security")
+MEASURES = ("total", *_counted())
 
 
 def _grouped_measures(qs, w: Window) -> dict:
@@ -129,24 +133,24 @@ def _grouped_measures(qs, w: Window) -> dict:
     becomes the inner query of one written here; row-level security applies as to any
     statement."""
     tz = _tz()
-    inner = qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=tz)).values(
-        "bucket", "service_id", "category_id", "state", "response_breached", "resolution_breached", "is_security"
+    # Each measure's condition (the same as ``_measures``) becomes a flag column of the inner query.
+    flags = {
+        f"counts_{name}": ExpressionWrapper(cond, output_field=BooleanField()) for name, cond in _counted().items()
+    }
+    inner = qs.annotate(bucket=Trunc("created_at", w.period, tzinfo=tz), **flags).values(
+        "bucket", "service_id", "category_id", *flags
     )
     inner_sql, inner_params = inner.query.sql_with_params()
-    open_states = list(OPEN_STATES)
+    counts = ", ".join(f"COUNT(*) FILTER (WHERE t.{flag})" for flag in flags)
     sql = f"""
         SELECT GROUPING(t.bucket), GROUPING(t.service_id), GROUPING(t.category_id),
-               t.bucket, t.service_id, t.category_id,
-               COUNT(*),
-               COUNT(*) FILTER (WHERE t.state IN ({", ".join(["%s"] * len(open_states))})),
-               COUNT(*) FILTER (WHERE t.response_breached OR t.resolution_breached),
-               COUNT(*) FILTER (WHERE t.is_security)
+               t.bucket, t.service_id, t.category_id, COUNT(*), {counts}
         FROM ({inner_sql}) t
         GROUP BY GROUPING SETS ((t.bucket), (t.service_id), (t.category_id), ())
     """
     result: dict = {"totals": dict.fromkeys(MEASURES, 0), "period": [], "service": [], "category": []}
     with connections[qs.db].cursor() as cursor:
-        cursor.execute(sql, [*open_states, *inner_params])
+        cursor.execute(sql, inner_params)
         for g_bucket, g_service, g_category, bucket, service_id, category_id, *measures in cursor.fetchall():
             row = dict(zip(MEASURES, measures, strict=True))
             if not g_bucket:  # Trunc gives a local wall time; Django makes it aware the same way

@@ -72,13 +72,14 @@ def test_incidents_without_service_or_category_have_their_own_row_after_named_ti
             {"service": s["mail"], "category": s["phishing"]},
             {"service": s["mail"], "category": s["phishing"], "is_security": True},
         ):
-            _incident(**kwargs)
+            last = _incident(**kwargs)
+        Incident.objects.filter(pk=last.pk).update(response_breached=True)
         data = trends.incident_trends(trends.window(period="day"))
-    assert data["totals"] == {"total": 6, "open": 6, "breached": 0, "security": 1}
+    assert data["totals"] == {"total": 6, "open": 6, "breached": 1, "security": 1}
     assert [(r["title"], r["total"]) for r in data["per_service"]] == [("E-mail", 2), ("Web shop", 2), (None, 2)]
     assert [r["id"] for r in data["per_service"]][-1] is None
     assert [(r["path"], r["total"]) for r in data["per_category"]] == [("Disk / Array", 2), ("Phishing", 2), (None, 2)]
-    assert data["per_category"][1]["security"] == 1
+    assert data["per_category"][1]["security"] == data["per_category"][1]["breached"] == 1
     assert len(data["per_period"]) == 1 and data["per_period"][0]["total"] == 6
     assert data["per_period"][0]["period"].tzinfo is not None
 
